@@ -1,0 +1,62 @@
+"""Health checks of an open store: the file, the schema, and every cached balance against its ledger.
+
+A cached balance is a number kept on a row for speed that must equal the sum of an append-only ledger:
+batch and product stock against ``stock_movements``, invoice paid/refunded amounts against ``payments``
+and ``refunds``. Each query returns the rows that disagree (none when all is well).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from db.backup import inspect_connection
+
+BALANCE_CHECKS: dict[str, str] = {
+    "medicine_batches.quantity_on_hand = SUM(stock_movements)": """
+        SELECT b.id, b.quantity_on_hand, COALESCE(SUM(m.quantity_delta), 0) AS ledger
+        FROM medicine_batches b LEFT JOIN stock_movements m ON m.batch_id = b.id
+        GROUP BY b.id HAVING b.quantity_on_hand <> COALESCE(SUM(m.quantity_delta), 0)""",
+    "optical_products.stock_quantity = SUM(stock_movements)": """
+        SELECT p.id, p.stock_quantity, COALESCE(SUM(m.quantity_delta), 0) AS ledger
+        FROM optical_products p LEFT JOIN stock_movements m ON m.optical_product_id = p.id
+        GROUP BY p.id HAVING p.stock_quantity <> COALESCE(SUM(m.quantity_delta), 0)""",
+    "invoices.amount_paid_paise = SUM(payments)": """
+        SELECT i.id, i.amount_paid_paise, COALESCE(SUM(p.amount_paise), 0) AS ledger
+        FROM invoices i LEFT JOIN payments p ON p.invoice_id = i.id
+        GROUP BY i.id HAVING i.amount_paid_paise <> COALESCE(SUM(p.amount_paise), 0)""",
+    "invoices.amount_refunded_paise = SUM(refunds)": """
+        SELECT i.id, i.amount_refunded_paise, COALESCE(SUM(r.amount_paise), 0) AS ledger
+        FROM invoices i LEFT JOIN refunds r ON r.invoice_id = i.id
+        GROUP BY i.id HAVING i.amount_refunded_paise <> COALESCE(SUM(r.amount_paise), 0)""",
+}
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    name: str
+    ok: bool
+    detail: str
+
+
+def run_checks(conn: Any) -> list[CheckResult]:
+    """All checks on a DB-API connection to the store."""
+    report = inspect_connection(conn)
+    results = [
+        CheckResult(
+            "cipher_integrity_check",
+            not report.cipher_errors,
+            "ok" if not report.cipher_errors else "; ".join(report.cipher_errors[:5]),
+        ),
+        CheckResult("integrity_check", report.integrity == ["ok"], "; ".join(report.integrity[:5])),
+        CheckResult(
+            "foreign_key_check",
+            report.foreign_key_errors == 0,
+            "ok" if report.foreign_key_errors == 0 else f"{report.foreign_key_errors} broken references",
+        ),
+    ]
+    for name, sql in BALANCE_CHECKS.items():
+        rows = conn.execute(sql).fetchall()
+        detail = "ok" if not rows else f"{len(rows)} disagree, e.g. id {rows[0][0]}: {rows[0][1]} vs {rows[0][2]}"
+        results.append(CheckResult(name, not rows, detail))
+    return results

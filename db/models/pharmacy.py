@@ -1,0 +1,205 @@
+"""Pharmacy (spec Phase 2): medicine catalog, batch stock, dispensing, returns.
+
+Stock truth is the ``stock_movements`` ledger (inventory); ``medicine_batches.quantity_on_hand`` is a cache
+of it. Dispensing a line and restocking a return each write a movement in the same transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from db.base import Base, Paise, TrackedMixin, code_column, non_negative, one_of, partial_unique
+
+MEDICINE_FORMS = ("tablet", "capsule", "syrup", "injection", "ointment", "drops", "other")
+MEDICINE_UNITS = (
+    "strip",
+    "tablet",
+    "capsule",
+    "bottle",
+    "vial",
+    "ampoule",
+    "tube",
+    "sachet",
+    "box",
+    "piece",
+)
+DISPENSING_STATUSES = ("draft", "dispensed", "partially_returned", "returned", "cancelled")
+# Statuses in which the medicines have left the pharmacy, so who and when must be recorded.
+DISPENSED_STATUSES = ("dispensed", "partially_returned", "returned")
+PHARMACY_RETURN_STATUSES = ("requested", "approved", "completed", "rejected")
+
+_DISPENSED = ", ".join(f"'{s}'" for s in DISPENSED_STATUSES)
+
+
+class Medicine(TrackedMixin, Base):
+    """A medicine in the catalog. ``code`` is the pharmacy's SKU; ``barcode`` (EAN) is unique among live rows.
+
+    ``category`` is the clinic's own therapeutic grouping (free text). Prices here are catalog defaults;
+    the price actually charged comes from the batch. ``is_schedule_h`` marks drugs sold only on a
+    prescription (Drugs and Cosmetics Rules, Schedule H).
+    """
+
+    __tablename__ = "medicines"
+
+    code: Mapped[str] = code_column()
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    generic_name: Mapped[str] = mapped_column(String(200), default="", index=True)
+    category: Mapped[str] = mapped_column(String(80), default="")
+    form: Mapped[str] = mapped_column(String(16))
+    strength: Mapped[str] = mapped_column(String(64), default="")
+    manufacturer: Mapped[str] = mapped_column(String(200), default="")
+    hsn_code: Mapped[str] = mapped_column(String(8), default="")
+    gst_rate_basis_points: Mapped[int] = mapped_column(Integer)
+    mrp_paise: Mapped[int] = Paise(default=0)
+    unit: Mapped[str] = mapped_column(String(16))
+    reorder_level: Mapped[int] = mapped_column(Integer, default=0)
+    is_schedule_h: Mapped[bool] = mapped_column(Boolean, default=False)
+    barcode: Mapped[str | None] = mapped_column(String(64))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    __table_args__ = (
+        one_of("form", MEDICINE_FORMS),
+        one_of("unit", MEDICINE_UNITS),
+        *non_negative("mrp_paise", "reorder_level"),
+        CheckConstraint("gst_rate_basis_points BETWEEN 0 AND 10000", name="gst_rate_in_range"),
+        CheckConstraint("length(name) > 0", name="name_not_empty"),
+        partial_unique("uq_medicines_barcode_live", "barcode", where="barcode IS NOT NULL AND deleted_at IS NULL"),
+    )
+
+
+class MedicineBatch(TrackedMixin, Base):
+    """Stock of one medicine from one manufacturer batch, with its expiry (FEFO picks the earliest).
+
+    ``quantity_on_hand`` is a CACHED balance: it always equals the sum of ``stock_movements`` for this
+    batch, is written in the same transaction as each movement, and is checked against the ledger (and
+    rebuilt from it, never the other way round). ``sale_price_paise`` may not exceed the MRP.
+    ``grn_item_id`` names the goods-receipt line that created the batch; it is a plain id, not a foreign
+    key, because the GRN line in turn references the batch it created (a cycle SQLite cannot order).
+    """
+
+    __tablename__ = "medicine_batches"
+
+    medicine_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("medicines.id"), index=True)
+    batch_number: Mapped[str] = mapped_column(String(64))
+    expiry_date: Mapped[date]
+    quantity_on_hand: Mapped[int] = mapped_column(Integer, default=0)
+    cost_price_paise: Mapped[int] = Paise(default=0)
+    mrp_paise: Mapped[int] = Paise(default=0)
+    sale_price_paise: Mapped[int] = Paise(default=0)
+    supplier_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("suppliers.id"), index=True)
+    received_at: Mapped[datetime]
+    grn_item_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+
+    __table_args__ = (
+        UniqueConstraint("medicine_id", "batch_number"),
+        *non_negative("quantity_on_hand", "cost_price_paise", "mrp_paise", "sale_price_paise"),
+        CheckConstraint("sale_price_paise <= mrp_paise", name="sale_price_within_mrp"),
+        CheckConstraint("length(batch_number) > 0", name="batch_number_not_empty"),
+        Index("ix_medicine_batches_medicine_id_expiry_date", "medicine_id", "expiry_date"),
+    )
+
+
+class PharmacyDispensing(TrackedMixin, Base):
+    """A dispensing (sale) header: to a patient, against a prescription or over the counter.
+
+    ``dispensed_by_id``/``dispensed_at`` are empty while a draft and required once dispensed. Totals are
+    the sums of the lines (computed by the service); ``invoice_id`` is set when billed.
+    """
+
+    __tablename__ = "pharmacy_dispensing"
+
+    code: Mapped[str] = code_column()
+    prescription_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("prescriptions.id"), index=True)
+    patient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("patients.id"), index=True)
+    dispensed_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"), index=True)
+    dispensed_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
+    subtotal_paise: Mapped[int] = Paise(default=0)
+    tax_paise: Mapped[int] = Paise(default=0)
+    discount_paise: Mapped[int] = Paise(default=0)
+    total_paise: Mapped[int] = Paise(default=0)
+    invoice_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("invoices.id"), index=True)
+
+    __table_args__ = (
+        one_of("status", DISPENSING_STATUSES),
+        *non_negative("subtotal_paise", "tax_paise", "discount_paise", "total_paise"),
+        CheckConstraint(
+            f"status NOT IN ({_DISPENSED}) OR (dispensed_at IS NOT NULL AND dispensed_by_id IS NOT NULL)",
+            name="dispensed_has_who_and_when",
+        ),
+    )
+
+
+class PharmacyDispensingItem(TrackedMixin, Base):
+    """One dispensed line: a quantity from one batch at a unit price, with its tax.
+
+    ``returned_quantity`` is a cache of the ``pharmacy_return_items`` quantities of completed returns,
+    so a later return cannot take back more than was dispensed.
+    """
+
+    __tablename__ = "pharmacy_dispensing_items"
+
+    dispensing_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("pharmacy_dispensing.id"), index=True)
+    prescription_item_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("prescription_items.id"), index=True)
+    medicine_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("medicines.id"), index=True)
+    batch_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("medicine_batches.id"), index=True)
+    quantity: Mapped[int] = mapped_column(Integer)
+    unit_price_paise: Mapped[int] = Paise()
+    tax_basis_points: Mapped[int] = mapped_column(Integer, default=0)
+    tax_paise: Mapped[int] = Paise(default=0)
+    line_total_paise: Mapped[int] = Paise()
+    returned_quantity: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        *non_negative("unit_price_paise", "tax_paise", "line_total_paise", "returned_quantity"),
+        CheckConstraint("tax_basis_points BETWEEN 0 AND 10000", name="tax_rate_in_range"),
+        CheckConstraint("returned_quantity <= quantity", name="returned_within_dispensed"),
+    )
+
+
+class PharmacyReturn(TrackedMixin, Base):
+    """A return of dispensed medicines: requested, approved (``approved_by_id``), completed or rejected."""
+
+    __tablename__ = "pharmacy_returns"
+
+    code: Mapped[str] = code_column()
+    dispensing_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("pharmacy_dispensing.id"), index=True)
+    patient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("patients.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(500), default="")
+    refund_amount_paise: Mapped[int] = Paise(default=0)
+    status: Mapped[str] = mapped_column(String(16), default="requested", index=True)
+    returned_at: Mapped[datetime]
+    approved_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"), index=True)
+
+    __table_args__ = (
+        one_of("status", PHARMACY_RETURN_STATUSES),
+        *non_negative("refund_amount_paise"),
+        CheckConstraint(
+            "status NOT IN ('approved', 'completed') OR approved_by_id IS NOT NULL",
+            name="approved_has_approver",
+        ),
+    )
+
+
+class PharmacyReturnItem(TrackedMixin, Base):
+    """One returned line. ``restock`` false (damaged, expired, opened) means no stock movement back in."""
+
+    __tablename__ = "pharmacy_return_items"
+
+    return_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("pharmacy_returns.id"), index=True)
+    dispensing_item_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("pharmacy_dispensing_items.id"), index=True)
+    medicine_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("medicines.id"), index=True)
+    batch_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("medicine_batches.id"), index=True)
+    quantity_returned: Mapped[int] = mapped_column(Integer)
+    refund_paise: Mapped[int] = Paise(default=0)
+    restock: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    __table_args__ = (
+        CheckConstraint("quantity_returned > 0", name="quantity_returned_positive"),
+        *non_negative("refund_paise"),
+    )

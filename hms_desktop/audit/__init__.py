@@ -1,0 +1,1 @@
+"""The audit trail: automatic rows for every change, explicit rows for events, a keyed hash chain."""

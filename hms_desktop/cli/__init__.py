@@ -1,0 +1,1 @@
+"""The ``hms`` admin command."""

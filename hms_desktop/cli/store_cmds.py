@@ -1,0 +1,181 @@
+"""``hms init | backup | restore | rekey | check``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from db.ids import uuid7
+from hms_desktop.audit.trail import record
+from hms_desktop.cli.common import ask, cli_context, interactive, open_for, paths_of, read_secret_file
+from hms_desktop.context import Actor, WorkstationInfo
+from hms_desktop.errors import HmsError
+from hms_desktop.runtime import context_for
+from hms_desktop.security import recovery
+from hms_desktop.security.keystore import write_private
+from hms_desktop.services.setup import AdminInput, HospitalInput, initialize_clinic, validate_setup
+from hms_desktop.storage import store as store_ops
+from hms_desktop.storage.keys import new_passphrase_from, prompt_only
+from hms_desktop.storage.store import discard_new_store, init_store
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("init", help="create the store, the hospital and the first Super Admin")
+    p.add_argument("--hospital-name")
+    p.add_argument("--hospital-address", default="")
+    p.add_argument("--hospital-city", default="")
+    p.add_argument("--hospital-state-code", default=None, help="GST state code, e.g. 29 for Karnataka")
+    p.add_argument("--hospital-pincode", default="")
+    p.add_argument("--hospital-phone", default="")
+    p.add_argument("--hospital-email", default="")
+    p.add_argument("--hospital-gstin", default=None)
+    p.add_argument("--hospital-licence", default="")
+    p.add_argument("--admin-email")
+    p.add_argument("--admin-name")
+    p.add_argument("--admin-phone", default="")
+    p.add_argument("--password-stdin", action="store_true", help="read the admin password from stdin")
+    p.add_argument("--recovery-key-file", help="also write the recovery key to this new file (mode 0600)")
+    p.add_argument("--key-mode", choices=["auto", "keyring", "passphrase"], default="auto")
+    p.add_argument("--workstation-name", default="Workstation 1")
+    p.set_defaults(handler=cmd_init)
+
+    p = sub.add_parser("backup", help="write an encrypted, verified backup (opens with the recovery key)")
+    p.add_argument("file")
+    p.set_defaults(handler=cmd_backup)
+
+    p = sub.add_parser("restore", help="replace this PC's store with a verified backup")
+    p.add_argument("file")
+    p.add_argument("--recovery-key-file", help="a file holding the backup's recovery key")
+    p.add_argument("--key-mode", choices=["auto", "keyring", "passphrase"], default="auto")
+    p.set_defaults(handler=cmd_restore)
+
+    p = sub.add_parser("rekey", help="re-encrypt the store under a new key or passphrase")
+    p.set_defaults(handler=cmd_rekey)
+
+    p = sub.add_parser("check", help="integrity, foreign keys and every cached balance against its ledger")
+    p.set_defaults(handler=cmd_check)
+
+
+def _admin_password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        line = sys.stdin.readline()
+        if not line:
+            raise HmsError("--password-stdin was given but stdin is empty.")
+        return line.rstrip("\r\n")
+    first = ask("Admin password", secret=True)
+    if ask("Repeat the password", secret=True) != first:
+        raise HmsError("The two passwords differ; nothing was created.")
+    return first
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    paths = paths_of(args)
+    if paths.exists():
+        raise HmsError(f"A store already exists in {paths.data_dir}; nothing was changed.")
+    if args.recovery_key_file and Path(args.recovery_key_file).exists():
+        raise HmsError(f"{args.recovery_key_file} already exists; choose a new file for the recovery key.")
+    hospital = HospitalInput(
+        name=args.hospital_name or ask("Hospital name"),
+        address_line1=args.hospital_address,
+        city=args.hospital_city,
+        state_code=args.hospital_state_code,
+        pincode=args.hospital_pincode,
+        phone=args.hospital_phone,
+        email=args.hospital_email,
+        gstin=args.hospital_gstin,
+        licence_number=args.hospital_licence,
+    )
+    admin_email = args.admin_email or ask("Admin email")
+    admin_name = args.admin_name or ask("Admin full name")
+    admin = AdminInput(admin_email, admin_name, _admin_password(args), args.admin_phone)
+    validate_setup(hospital, admin)  # every field checked before anything is created
+    result = init_store(paths, key_mode=args.key_mode)
+    store = result.store
+    try:
+        ws = WorkstationInfo(uuid7(), args.workstation_name)
+        ctx = replace(context_for(store, Actor.system("hms init")), workstation=ws)
+        initialize_clinic(ctx, hospital, admin, workstation_name=args.workstation_name)
+        if args.recovery_key_file:
+            write_private(Path(args.recovery_key_file), (result.recovery_key + "\n").encode())
+    except BaseException:
+        discard_new_store(store)
+        raise
+    store.close()
+    print(f"Created the store in {paths.data_dir} ({store.key_mode} key).")
+    print()
+    print("RECOVERY KEY - shown once. Write it down or print it and keep it safe:")
+    print(f"    {result.recovery_key}")
+    print("Backups open with this key on any computer; without it a lost computer's data cannot be restored.")
+    if args.recovery_key_file:
+        print(f"It was also written to {args.recovery_key_file} (readable only by you).")
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    with open_for(args) as store:
+        report = store_ops.backup(store, Path(args.file))
+        ctx = cli_context(store, "backup")
+        with ctx.transaction() as tx:
+            record(tx, "backup", entity_type="store", detail=f"backup written to {Path(args.file).name}")
+            tx.commit()
+    print(f"Backup written and verified: {args.file} (schema {report.revision}).")
+    return 0
+
+
+def _recovery_key_arg(args: argparse.Namespace, needed: bool) -> bytes | None:
+    if args.recovery_key_file:
+        return recovery.decode(read_secret_file(args.recovery_key_file))
+    env = os.environ.get("HMS_RECOVERY_KEY")
+    if env:
+        return recovery.decode(env)
+    if needed and interactive():
+        return recovery.decode(ask("Recovery key of the backup"))
+    return None
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    paths = paths_of(args)
+    key = _recovery_key_arg(args, needed=not paths.exists())
+    report = store_ops.restore(paths, Path(args.file), recovery_key=key, key_mode=args.key_mode)
+    with open_for(args) as store:
+        ctx = cli_context(store, "restore")
+        with ctx.transaction() as tx:
+            record(tx, "restore", entity_type="store", detail=f"restored from {Path(args.file).name}")
+            tx.commit()
+    print(f"Restored from {args.file} (schema {report.revision}); the store opened and checked OK.")
+    return 0
+
+
+def cmd_rekey(args: argparse.Namespace) -> int:
+    paths = paths_of(args)
+    config = paths.read_config() if paths.exists() else None
+    if config is None:
+        paths.require()
+    new_pass = None
+    if config and config["key_mode"] == "passphrase":
+        new_pass = new_passphrase_from(prompt_only, env="HMS_NEW_PASSPHRASE")
+    store_ops.rekey(paths, new_passphrase=new_pass)
+    if new_pass:
+        os.environ["HMS_PASSPHRASE"] = new_pass
+    with open_for(args) as store:
+        ctx = cli_context(store, "rekey")
+        with ctx.transaction() as tx:
+            record(tx, "rekey", entity_type="store", detail="store re-encrypted under a new key")
+            tx.commit()
+    print("The store was re-encrypted under its new key and opened OK.")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    with open_for(args) as store:
+        results = store_ops.check(store)
+    width = max(len(r.name) for r in results)
+    for r in results:
+        print(f"{'OK  ' if r.ok else 'FAIL'} {r.name.ljust(width)}  {r.detail}")
+    bad = [r for r in results if not r.ok]
+    print("All checks OK." if not bad else f"{len(bad)} check(s) failed.")
+    return 0 if not bad else 1

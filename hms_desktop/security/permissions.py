@@ -1,0 +1,201 @@
+"""Permission codes (``area.action``), the default roles, and the gate every service function passes.
+
+Deny by default: a service function is decorated with ``@requires("area.action")``, which checks the
+acting user's permissions before anything else runs. A denial writes one audit row (outcome ``denied``) in
+its own transaction and raises ``PermissionDenied``; nothing else is written. Functions anyone may call
+(signing in, asking for a password reset) are marked ``@public`` instead, so a test can prove that every
+service function made a choice.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
+
+from hms_desktop.context import Context
+from hms_desktop.errors import PermissionDenied
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+CATALOGUE: dict[str, str] = {
+    "patients.view": "Find and open patient records",
+    "patients.create": "Register patients",
+    "patients.update": "Edit patient details",
+    "patients.delete": "Archive patient records",
+    "patients.print_card": "Print patient ID cards",
+    "patients.documents": "Upload and view patient documents",
+    "patients.consents": "Record and withdraw consents",
+    "appointments.view": "See appointments and doctors' days",
+    "appointments.create": "Book appointments",
+    "appointments.update": "Reschedule appointments, mark no-show",
+    "appointments.cancel": "Cancel appointments",
+    "appointments.checkin": "Check patients in",
+    "queue.view": "See the live queue",
+    "queue.manage": "Call next, skip and recall tokens",
+    "doctors.view": "See doctors, schedules and fees",
+    "doctors.manage": "Edit doctors, schedules, leaves and fees",
+    "prescriptions.view": "Read prescriptions",
+    "prescriptions.create": "Write prescriptions",
+    "prescriptions.update": "Amend prescriptions",
+    "prescriptions.templates": "Manage prescription templates",
+    "pharmacy.view": "See the medicine catalogue and stock",
+    "pharmacy.dispense": "Dispense medicines",
+    "pharmacy.returns": "Take medicine returns",
+    "pharmacy.catalog": "Edit the medicine catalogue",
+    "optical.view": "See optical records and products",
+    "optical.prescribe": "Write eye prescriptions",
+    "optical.orders": "Create and update optical orders",
+    "optical.repairs": "Log and update repairs",
+    "optical.catalog": "Edit the optical catalogue",
+    "lab.view": "See lab orders and results",
+    "lab.order": "Order lab tests",
+    "lab.results": "Enter lab results",
+    "lab.catalog": "Edit the lab test catalogue",
+    "billing.view": "See invoices and payments",
+    "billing.create": "Create and issue invoices",
+    "billing.payment": "Take payments",
+    "billing.cancel": "Cancel invoices, issue credit notes",
+    "billing.settlement": "Run the daily settlement",
+    "refunds.create": "Refund payments",
+    "refunds.approve": "Approve refunds",
+    "insurance.view": "See policies and claims",
+    "insurance.manage": "Edit providers and policies",
+    "insurance.claims": "Submit pre-authorisations and claims",
+    "inventory.view": "See stock, suppliers and orders",
+    "inventory.purchase": "Raise purchase orders",
+    "inventory.receive": "Receive goods (GRN)",
+    "inventory.adjust": "Request stock adjustments",
+    "inventory.count": "Run cycle counts",
+    "inventory.approve": "Approve adjustments and counts",
+    "reports.view": "See reports",
+    "reports.export": "Export reports",
+    "audit.view": "Search the audit trail",
+    "audit.verify": "Verify the audit trail",
+    "notifications.view": "See notifications",
+    "notifications.templates": "Edit notification templates",
+    "notifications.send": "Send messages to patients",
+    "users.view": "See staff accounts",
+    "users.manage": "Create, disable and reset staff accounts",
+    "roles.view": "See roles",
+    "roles.manage": "Edit roles and their permissions",
+    "settings.view": "See clinic settings",
+    "settings.manage": "Edit clinic settings, departments and taxes",
+    "sync.manage": "Enrol this PC and run sync",
+}
+
+SUPER_ADMIN = "Super Admin"
+
+
+def _area(*areas: str, only: tuple[str, ...] = ()) -> set[str]:
+    codes = {c for c in CATALOGUE if c.split(".")[0] in areas}
+    return codes | set(only)
+
+
+DEFAULT_ROLES: dict[str, tuple[str, set[str]]] = {
+    SUPER_ADMIN: ("Everything, including roles and the audit trail", set(CATALOGUE)),
+    "Admin": (
+        "Runs the clinic's set-up and staff",
+        _area("users", "roles", "settings", "doctors", "audit", "reports", "notifications", "sync")
+        | {"patients.view", "appointments.view", "queue.view", "billing.view", "inventory.view"},
+    ),
+    "Receptionist": (
+        "Front desk: registration, appointments, the queue",
+        (_area("appointments", "queue", "patients") - {"patients.delete"}) | {"doctors.view", "notifications.view"},
+    ),
+    "Nurse": (
+        "Calls patients, sees records and vitals",
+        {"patients.view", "patients.update", "appointments.view", "appointments.checkin", "doctors.view"}
+        | _area("queue")
+        | {"prescriptions.view", "lab.view", "notifications.view"},
+    ),
+    "Doctor": (
+        "Consultation: prescriptions, eye Rx, lab orders",
+        {"patients.view", "patients.documents", "appointments.view", "appointments.update", "doctors.view"}
+        | _area("queue", "prescriptions")
+        | {
+            "optical.view",
+            "optical.prescribe",
+            "lab.view",
+            "lab.order",
+            "notifications.view",
+            "reports.view",
+        },
+    ),
+    "Pharmacist": (
+        "Dispensing, returns, medicine stock",
+        {"patients.view", "prescriptions.view", "notifications.view"}
+        | _area("pharmacy")
+        | {"inventory.view", "inventory.receive", "inventory.adjust", "inventory.count", "billing.view"},
+    ),
+    "Optical Staff": (
+        "Eye prescriptions, optical orders and repairs",
+        {"patients.view", "appointments.view", "notifications.view", "billing.view", "inventory.view"}
+        | (_area("optical") - {"optical.catalog"}),
+    ),
+    "Lab Technician": (
+        "Samples and results",
+        {"patients.view", "notifications.view"} | (_area("lab") - {"lab.catalog"}),
+    ),
+    "Cashier": (
+        "Invoices, payments, refunds, the day's settlement",
+        {"patients.view", "appointments.view", "notifications.view", "insurance.view", "reports.view"}
+        | (_area("billing") - {"billing.cancel"})
+        | {"refunds.create"},
+    ),
+    "Inventory Manager": (
+        "Suppliers, purchase orders, receipts, counts",
+        {"notifications.view", "reports.view", "pharmacy.view", "pharmacy.catalog", "optical.view"}
+        | _area("inventory"),
+    ),
+    "Insurance Desk": (
+        "Policies, pre-authorisations and claims",
+        {"patients.view", "patients.documents", "billing.view", "notifications.view"} | _area("insurance"),
+    ),
+}
+
+SERVICE_REGISTRY: dict[str, str | None] = {}  # "module.function" -> permission code (None: public)
+
+
+def _register(fn: Callable[..., Any], code: str | None) -> None:
+    SERVICE_REGISTRY[f"{fn.__module__}.{fn.__qualname__}"] = code
+
+
+def requires(code: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    if code not in CATALOGUE:
+        raise ValueError(f"unknown permission code {code!r}")
+
+    def decorate(fn: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(fn)
+        def gated(*args: P.args, **kwargs: P.kwargs) -> R:
+            ctx = args[0] if args else kwargs.get("ctx")
+            if not isinstance(ctx, Context):
+                raise TypeError(f"{fn.__qualname__} takes the Context first")
+            check(ctx, code, fn.__qualname__)
+            return fn(*args, **kwargs)
+
+        gated.permission = code  # type: ignore[attr-defined]
+        _register(gated, code)
+        return gated
+
+    return decorate
+
+
+def public(fn: Callable[P, R]) -> Callable[P, R]:
+    """Marks a service function anyone may call (it does its own checks, e.g. a password)."""
+    fn.permission = None  # type: ignore[attr-defined]
+    _register(fn, None)
+    return fn
+
+
+def check(ctx: Context, code: str, what: str = "") -> None:
+    """Raise ``PermissionDenied`` (after auditing the denial) unless the actor holds ``code``."""
+    if ctx.actor.can(code):
+        return
+    from hms_desktop.audit.trail import record
+
+    with ctx.transaction() as tx:
+        record(tx, "permission_denied", entity_type="permission", entity_id=code, outcome="denied", detail=what)
+        tx.commit()
+    raise PermissionDenied(code)

@@ -1,0 +1,5 @@
+"""The one place Qt is imported from (as in Anki's aqt.qt): a Qt upgrade touches only this module."""
+
+from PySide6.QtCore import *  # noqa: F403
+from PySide6.QtGui import *  # noqa: F403
+from PySide6.QtWidgets import *  # noqa: F403
