@@ -86,6 +86,7 @@ def export_file(source: Path, source_key: StoreKey, dest: Path, dest_key: StoreK
     conn = dbapi.connect(uri(dest, "rwc"), uri=True, isolation_level=None, check_same_thread=False)
     os.chmod(dest, 0o600)
     try:
+        conn.execute("PRAGMA cipher_log_level = NONE")
         conn.execute(f"PRAGMA key = {dest_key.pragma_literal()}")
         conn.execute("PRAGMA journal_mode = DELETE")  # a backup is one self-contained file
         conn.execute(f"ATTACH DATABASE ? AS hms_source KEY {source_key.pragma_literal()}", (uri(Path(source), "ro"),))

@@ -90,6 +90,7 @@ def connect(path: Path, key: StoreKey, *, create: bool = False, readonly: bool =
     if fresh:
         os.chmod(path, 0o600)  # the store is for this user only (WAL files inherit the mode)
     try:
+        conn.execute("PRAGMA cipher_log_level = NONE")  # failures are reported by us, in one sentence
         conn.execute(f"PRAGMA key = {key.pragma_literal()}")
         try:
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()

@@ -141,8 +141,6 @@ def open_store(
     key, keys = unlock(config["key_mode"], config["store_id"], paths.vault, passphrase_source)
     lock = StoreLock(paths.lock, exclusive=False).acquire()
     try:
-        probe = connect(paths.store, key, readonly=True)
-        probe.close()
         engine = create_engine(paths.store, key)
         try:
             with engine.connect().execution_options(hms_readonly=True) as conn:
@@ -221,7 +219,7 @@ def restore(
         config = paths.read_config()
         with StoreLock(paths.lock, exclusive=True):
             key, keys = unlock(config["key_mode"], config["store_id"], paths.vault, passphrase_source)
-            connect(paths.store, key, readonly=True).close()  # the live key must be right first
+            connect(paths.store, key).close()  # the live key must be right first
             rkey = recovery_key or keys.get("recovery-key")
             if rkey is None:
                 raise StoreError("Give the recovery key of the backup (--recovery-key-file).")
@@ -260,7 +258,7 @@ def rekey(
     config = paths.read_config()
     with StoreLock(paths.lock, exclusive=True):
         key, keys = unlock(config["key_mode"], config["store_id"], paths.vault, passphrase_source)
-        connect(paths.store, key, readonly=True).close()
+        connect(paths.store, key).close()
         if config["key_mode"] == "keyring":
             raw = os.urandom(32)
             new_key = StoreKey.from_raw(raw)

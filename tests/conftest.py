@@ -1,0 +1,113 @@
+"""Shared fixtures. Every store here is a real SQLCipher file in a temporary folder."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import keyring
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# bcrypt at cost 12 runs in the tests that check it (see test_passwords); elsewhere cost 4 keeps the suite fast.
+os.environ["HMS_BCRYPT_COST"] = "4"
+os.environ.pop("HMS_DATA_DIR", None)
+os.environ.pop("HMS_PASSPHRASE", None)
+
+from db.ids import uuid7  # noqa: E402
+from hms_desktop.context import Actor, Context, WorkstationInfo  # noqa: E402
+from hms_desktop.runtime import context_for  # noqa: E402
+from hms_desktop.security.keystore import KeyringStore  # noqa: E402
+from hms_desktop.services.setup import AdminInput, HospitalInput, initialize_clinic  # noqa: E402
+from hms_desktop.storage.paths import StorePaths  # noqa: E402
+from hms_desktop.storage.store import Store, init_store, open_store  # noqa: E402
+from tests.memory_keyring import MemoryKeyring  # noqa: E402
+
+PASSPHRASE = "correct horse battery staple"
+ADMIN_EMAIL = "admin@sunrise.example.in"
+ADMIN_PASSWORD = "Marigold-Ledger-2026"
+_KEYRING = MemoryKeyring()
+keyring.set_keyring(_KEYRING)
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("HMS_DATA_DIR", "HMS_PASSPHRASE", "HMS_NEW_PASSPHRASE", "HMS_RECOVERY_KEY", "HMS_KEYRING"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def no_keyring(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A machine with no OS keyring: the store is keyed by a passphrase."""
+    monkeypatch.setenv("HMS_KEYRING", "off")
+
+
+@pytest.fixture
+def passphrase(monkeypatch: pytest.MonkeyPatch, no_keyring: None) -> str:
+    monkeypatch.setenv("HMS_PASSPHRASE", PASSPHRASE)
+    return PASSPHRASE
+
+
+def make_clinic(data_dir: Path) -> tuple[StorePaths, str]:
+    """A new store with the demo hospital and its first Super Admin; returns (paths, recovery key)."""
+    paths = StorePaths(data_dir)
+    result = init_store(paths)
+    ctx = replace(
+        context_for(result.store, Actor.system("test set-up")), workstation=WorkstationInfo(uuid7(), "Front desk")
+    )
+    initialize_clinic(
+        ctx,
+        HospitalInput(name="Sunrise Clinic", city="Bengaluru", state_code="29", gstin="29AAACR5055K1Z3"),
+        AdminInput(ADMIN_EMAIL, "Asha Rao", ADMIN_PASSWORD),
+        workstation_name="Front desk",
+    )
+    result.store.close()
+    return paths, result.recovery_key
+
+
+@pytest.fixture(scope="session")
+def template_clinic(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """One set-up clinic (keyring mode) copied for each test that needs one: set-up runs once."""
+    base = tmp_path_factory.mktemp("template") / "data"
+    _, recovery = make_clinic(base)
+    return base, recovery
+
+
+@pytest.fixture
+def clinic_paths(template_clinic: tuple[Path, str], tmp_path: Path) -> StorePaths:
+    src, _ = template_clinic
+    dest = tmp_path / "data"
+    shutil.copytree(src, dest, ignore=shutil.ignore_patterns("store.lock"))
+    paths = StorePaths(dest)
+    # The copy gets its own identity, so a test that rekeys it cannot disturb the template's keys.
+    config = paths.read_config()
+    new_id = str(uuid7())
+    old, new = KeyringStore(config["store_id"]), KeyringStore(new_id)
+    for name in ("store-key", "recovery-key", "jwt-secret"):
+        value = old.get(name)
+        if value is not None:
+            new.set(name, value)
+    config["store_id"] = new_id
+    config.pop("format", None)
+    paths.write_config(config)
+    return paths
+
+
+@pytest.fixture
+def recovery_key(template_clinic: tuple[Path, str]) -> str:
+    return template_clinic[1]
+
+
+@pytest.fixture
+def store(clinic_paths: StorePaths) -> Iterator[Store]:
+    s = open_store(clinic_paths)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def system_ctx(store: Store) -> Context:
+    return context_for(store, Actor.system("test"))
