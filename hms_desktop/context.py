@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from hms_desktop.clock import Clock
+from hms_desktop.security.keystore import KeyStore
 
 ALL_PERMISSIONS = "*"
 
@@ -69,6 +70,8 @@ class Context:
     audit_key: bytes = field(repr=False)
     clock: Clock = field(default_factory=Clock)
     ip_address: str | None = None
+    # Secrets outside the store (keyring or passphrase vault): JWT secret, SMTP password, ...
+    keys: KeyStore | None = field(default=None, repr=False)
 
     def as_actor(self, actor: Actor) -> Context:
         return replace(self, actor=actor)

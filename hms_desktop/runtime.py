@@ -27,4 +27,5 @@ def context_for(store: Store, actor: Actor | None = None, *, clock: Clock | None
         workstation=local_workstation(store),
         audit_key=audit_key_from_recovery(store.recovery_key()),
         clock=clock or Clock(),
+        keys=store.keys,
     )
