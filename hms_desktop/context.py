@@ -121,7 +121,7 @@ class Transaction:
         if session is None:
             return
         try:
-            if not self._committed:
+            if not self._committed and not self.readonly:
                 session.rollback()
         finally:
-            session.close()
+            session.close()  # ends a read-only transaction too; objects read stay usable (detached)

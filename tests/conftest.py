@@ -111,3 +111,25 @@ def store(clinic_paths: StorePaths) -> Iterator[Store]:
 @pytest.fixture
 def system_ctx(store: Store) -> Context:
     return context_for(store, Actor.system("test"))
+
+
+def actor_with_role(role: str, email: str | None = None) -> Actor:
+    """An actor holding exactly the default permissions of ``role`` (no user row needed)."""
+    from hms_desktop.security.permissions import DEFAULT_ROLES
+
+    return Actor(uuid7(), email or f"{role.lower().replace(' ', '.')}@sunrise.example.in", (role,),
+                 frozenset(DEFAULT_ROLES[role][1]))  # fmt: skip
+
+
+@pytest.fixture
+def make_user(system_ctx: Context):  # type: ignore[no-untyped-def]
+    """Create a staff account: make_user("Receptionist", email=..., password=...) -> UserView."""
+    from hms_desktop.services.users import UserInput, create_user
+
+    counter = iter(range(1, 10_000))
+
+    def make(*roles: str, email: str | None = None, password: str = "Marigold-Ledger-2026", name: str = "Staff Member"):  # type: ignore[no-untyped-def]
+        address = email or f"staff{next(counter)}@sunrise.example.in"
+        return create_user(system_ctx, UserInput(address, name, password, list(roles), must_change_password=False))
+
+    return make

@@ -58,6 +58,14 @@ def hash_password(password: str) -> str:
     return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt(rounds=bcrypt_cost())).decode("ascii")
 
 
+def needs_rehash(password_hash: str) -> bool:
+    """True when the hash was made at a lower cost than the one in use now (upgraded at the next sign-in)."""
+    try:
+        return int(password_hash.split("$")[2]) < bcrypt_cost()
+    except (IndexError, ValueError):
+        return True
+
+
 def verify_password(password: str, password_hash: str) -> bool:
     encoded = password.encode("utf-8")
     if len(encoded) > MAX_BYTES:

@@ -86,6 +86,17 @@ CATALOGUE: dict[str, str] = {
 }
 
 SUPER_ADMIN = "Super Admin"
+# Permissions over the system itself. Nobody can hand these out (in a role or by giving a role) without
+# holding them; and only a Super Admin makes Super Admins.
+PRIVILEGED = frozenset({"users.manage", "roles.manage", "settings.manage", "audit.view", "audit.verify", "sync.manage"})
+
+
+def may_grant(actor_permissions: frozenset[str], actor_roles: tuple[str, ...], role_name: str, codes: set[str]) -> bool:
+    if "*" in actor_permissions:
+        return True
+    if role_name == SUPER_ADMIN and SUPER_ADMIN not in actor_roles:
+        return False
+    return (codes & PRIVILEGED) <= actor_permissions
 
 
 def _area(*areas: str, only: tuple[str, ...] = ()) -> set[str]:

@@ -1,0 +1,115 @@
+"""Searching and verifying the audit trail (for the Audit dock and ``hms audit``)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import func, select
+
+from db.models.audit import AuditLog
+from hms_desktop.audit.verify import VerifyReport, verify
+from hms_desktop.context import Context
+from hms_desktop.errors import ValidationError
+from hms_desktop.security.permissions import requires
+
+T = TypeVar("T")
+MAX_PAGE = 500
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    page: int
+    page_size: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    id: uuid.UUID
+    seq: int
+    occurred_at: datetime
+    user_email: str | None
+    role: str | None
+    workstation_name: str | None
+    action: str
+    entity_type: str | None
+    entity_id: str | None
+    patient_id: uuid.UUID | None
+    old_values: dict[str, Any] | None
+    new_values: dict[str, Any] | None
+    outcome: str
+    detail: str | None
+
+
+@dataclass(frozen=True)
+class AuditQuery:
+    user_id: uuid.UUID | None = None
+    user_email: str | None = None
+    action: str | None = None
+    entity_type: str | None = None
+    entity_id: str | None = None
+    patient_id: uuid.UUID | None = None
+    outcome: str | None = None
+    date_from: date | None = None  # inclusive, in UTC
+    date_to: date | None = None  # inclusive, in UTC
+
+
+def _entry(row: AuditLog) -> AuditEntry:
+    return AuditEntry(
+        row.id, row.seq, row.occurred_at, row.user_email, row.role, row.workstation_name, row.action,
+        row.entity_type, row.entity_id, row.patient_id, row.old_values, row.new_values, row.outcome, row.detail,
+    )  # fmt: skip
+
+
+@requires("audit.view")
+def search_audit(ctx: Context, query: AuditQuery, *, page: int = 1, page_size: int = 50) -> Page[AuditEntry]:
+    if page < 1:
+        raise ValidationError("page", "Pages start at 1.")
+    if not 1 <= page_size <= MAX_PAGE:
+        raise ValidationError("page_size", f"A page holds 1 to {MAX_PAGE} rows.")
+    if query.date_from and query.date_to and query.date_to < query.date_from:
+        raise ValidationError("date_to", "The end date is before the start date.")
+    conditions = []
+    if query.user_id:
+        conditions.append(AuditLog.user_id == query.user_id)
+    if query.user_email:
+        conditions.append(AuditLog.user_email == query.user_email.strip().lower())
+    if query.action:
+        conditions.append(AuditLog.action == query.action)
+    if query.entity_type:
+        conditions.append(AuditLog.entity_type == query.entity_type)
+    if query.entity_id:
+        conditions.append(AuditLog.entity_id == query.entity_id)
+    if query.patient_id:
+        conditions.append(AuditLog.patient_id == query.patient_id)
+    if query.outcome:
+        conditions.append(AuditLog.outcome == query.outcome)
+    if query.date_from:
+        conditions.append(AuditLog.occurred_at >= datetime.combine(query.date_from, time.min, ctx.clock.now().tzinfo))
+    if query.date_to:
+        end = datetime.combine(query.date_to + timedelta(days=1), time.min, ctx.clock.now().tzinfo)
+        conditions.append(AuditLog.occurred_at < end)
+    with ctx.transaction(readonly=True) as tx:
+        total = int(tx.session.scalar(select(func.count()).select_from(AuditLog).where(*conditions)) or 0)
+        rows = tx.session.scalars(
+            select(AuditLog)
+            .where(*conditions)
+            .order_by(AuditLog.occurred_at.desc(), AuditLog.seq.desc())
+            .limit(page_size)
+            .offset((page - 1) * page_size)
+        )
+        return Page([_entry(r) for r in rows], page, page_size, total)
+
+
+@requires("audit.verify")
+def verify_audit(ctx: Context) -> VerifyReport:
+    with ctx.transaction(readonly=True) as tx:
+        return verify(tx.session, ctx.audit_key)

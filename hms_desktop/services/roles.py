@@ -1,0 +1,157 @@
+"""Roles and their permissions: list, create, edit the permission set, rename, delete when unused."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from db.models.identity import Permission, Role, RolePermission, User, UserRole
+from hms_desktop.context import Context, Transaction
+from hms_desktop.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from hms_desktop.security.permissions import CATALOGUE, may_grant, requires
+from hms_desktop.validation import clean_text
+
+
+@dataclass(frozen=True)
+class RoleView:
+    id: uuid.UUID
+    name: str
+    description: str
+    is_system: bool
+    permissions: frozenset[str]
+    user_count: int
+
+
+def role_codes(tx: Transaction, role_id: uuid.UUID) -> set[str]:
+    return set(
+        tx.session.scalars(
+            select(Permission.code)
+            .join(RolePermission, RolePermission.permission_id == Permission.id)
+            .where(RolePermission.role_id == role_id, RolePermission.deleted_at.is_(None))
+        )
+    )
+
+
+def _users_with(tx: Transaction, role_id: uuid.UUID) -> int:
+    return int(
+        tx.session.scalar(
+            select(func.count())
+            .select_from(UserRole)
+            .join(User, User.id == UserRole.user_id)
+            .where(UserRole.role_id == role_id, UserRole.deleted_at.is_(None), User.deleted_at.is_(None))
+        )
+        or 0
+    )
+
+
+def _view(tx: Transaction, role: Role) -> RoleView:
+    return RoleView(role.id, role.name, role.description, role.is_system, frozenset(role_codes(tx, role.id)),
+                    _users_with(tx, role.id))  # fmt: skip
+
+
+def _role(tx: Transaction, role_id: uuid.UUID) -> Role:
+    role = tx.session.get(Role, role_id)
+    if role is None or role.deleted_at is not None:
+        raise NotFound("No such role.")
+    return role
+
+
+def _clean_codes(ctx: Context, codes: Iterable[str]) -> set[str]:
+    wanted = {c.strip() for c in codes if c.strip()}
+    unknown = sorted(wanted - CATALOGUE.keys())
+    if unknown:
+        raise ValidationError("permissions", f"Unknown permission: {', '.join(unknown)}.")
+    if not may_grant(ctx.actor.permissions, ctx.actor.roles, "", wanted):
+        raise PermissionDenied("roles.manage", "You cannot grant rights over the system that you do not hold yourself.")
+    return wanted
+
+
+def _unique_name(tx: Transaction, name: str, own_id: uuid.UUID | None = None) -> str:
+    clean = clean_text(name, "name", label="Role name", max_len=64)
+    clash = tx.session.scalar(select(Role).where(func.lower(Role.name) == clean.lower()))
+    if clash is not None and clash.id != own_id:
+        if clash.deleted_at is None:
+            raise ValidationError("name", f"A role named {clean} already exists.")
+        clash.name = f"{clash.name} (deleted {clash.id.hex[:6]})"  # free the name of a deleted role
+        tx.session.flush()
+    return clean
+
+
+def _apply_codes(tx: Transaction, role: Role, codes: set[str]) -> None:
+    perms = {p.code: p for p in tx.session.scalars(select(Permission))}
+    links = {
+        rp.permission_id: rp
+        for rp in tx.session.scalars(select(RolePermission).where(RolePermission.role_id == role.id))
+    }
+    wanted = {perms[c].id for c in codes}
+    now = tx.ctx.clock.now()
+    for pid, link in links.items():
+        if pid in wanted and link.deleted_at is not None:
+            link.deleted_at = None
+        elif pid not in wanted and link.deleted_at is None:
+            link.deleted_at = now
+    for pid in wanted - links.keys():
+        tx.session.add(RolePermission(role_id=role.id, permission_id=pid))
+    tx.session.flush()
+
+
+@requires("roles.view")
+def list_roles(ctx: Context) -> list[RoleView]:
+    with ctx.transaction(readonly=True) as tx:
+        return [
+            _view(tx, r) for r in tx.session.scalars(select(Role).where(Role.deleted_at.is_(None)).order_by(Role.name))
+        ]
+
+
+@requires("roles.manage")
+def create_role(ctx: Context, name: str, permissions: Iterable[str], description: str = "") -> RoleView:
+    codes = _clean_codes(ctx, permissions)
+    with ctx.transaction() as tx:
+        role = Role(name=_unique_name(tx, name), description=clean_text(description, "description", label="Description",
+                                                                          required=False, max_len=300))  # fmt: skip
+        tx.session.add(role)
+        tx.session.flush()
+        _apply_codes(tx, role, codes)
+        view = _view(tx, role)
+        tx.commit()
+        return view
+
+
+@requires("roles.manage")
+def update_role(
+    ctx: Context, role_id: uuid.UUID, *, name: str | None = None, description: str | None = None,
+    permissions: Iterable[str] | None = None,
+) -> RoleView:  # fmt: skip
+    codes = _clean_codes(ctx, permissions) if permissions is not None else None
+    with ctx.transaction() as tx:
+        role = _role(tx, role_id)
+        if role.is_system and (codes is not None or name is not None):
+            raise Conflict(f"{role.name} is built in: it always holds every permission and keeps its name.")
+        if name is not None:
+            role.name = _unique_name(tx, name, role.id)
+        if description is not None:
+            role.description = clean_text(description, "description", label="Description", required=False, max_len=300)
+        if codes is not None:
+            _apply_codes(tx, role, codes)
+        view = _view(tx, role)
+        tx.commit()
+        return view
+
+
+@requires("roles.manage")
+def delete_role(ctx: Context, role_id: uuid.UUID) -> None:
+    with ctx.transaction() as tx:
+        role = _role(tx, role_id)
+        if role.is_system:
+            raise Conflict(f"{role.name} is built in and cannot be deleted.")
+        users = _users_with(tx, role.id)
+        if users:
+            raise Conflict(f"{role.name} is still given to {users} user{'s' if users > 1 else ''}; take it away first.")
+        now = ctx.clock.now()
+        for link in tx.session.scalars(select(RolePermission).where(RolePermission.role_id == role.id)):
+            link.deleted_at = link.deleted_at or now
+        role.deleted_at = now
+        tx.commit()

@@ -1,0 +1,243 @@
+"""Staff accounts: create, list, roles, disable and enable, password reset by an administrator.
+
+Nobody can grant permissions they do not hold themselves (an Admin cannot make a Super Admin), and the
+last active Super Admin can be neither disabled nor stripped of the role.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from db.models.identity import Role, User, UserRole
+from hms_desktop.audit.trail import record
+from hms_desktop.context import Context, Transaction
+from hms_desktop.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from hms_desktop.security import passwords
+from hms_desktop.security.actors import role_names
+from hms_desktop.security.permissions import SUPER_ADMIN, may_grant, requires
+from hms_desktop.services import sessions
+from hms_desktop.services.roles import role_codes
+from hms_desktop.validation import clean_email, clean_mobile, clean_text
+
+
+@dataclass(frozen=True)
+class UserInput:
+    email: str
+    full_name: str
+    password: str
+    roles: Sequence[str]
+    phone: str = ""
+    must_change_password: bool = True
+
+
+@dataclass(frozen=True)
+class UserView:
+    id: uuid.UUID
+    email: str
+    full_name: str
+    phone: str
+    status: str
+    roles: tuple[str, ...]
+    last_login_at: datetime | None
+    locked_until: datetime | None
+    must_change_password: bool
+
+
+def _view(tx: Transaction, user: User) -> UserView:
+    return UserView(
+        user.id, user.email, user.full_name, user.phone, user.status, tuple(role_names(tx.session, user.id)),
+        user.last_login_at, user.locked_until, user.must_change_password,
+    )  # fmt: skip
+
+
+def _user(tx: Transaction, user_id: uuid.UUID) -> User:
+    user = tx.session.get(User, user_id)
+    if user is None or user.deleted_at is not None:
+        raise NotFound("No such user.")
+    return user
+
+
+def _roles_by_name(tx: Transaction, names: Sequence[str]) -> list[Role]:
+    wanted = list(dict.fromkeys(n.strip() for n in names if n.strip()))
+    if not wanted:
+        raise ValidationError("roles", "Give the user at least one role.")
+    found = {
+        r.name: r for r in tx.session.scalars(select(Role).where(Role.name.in_(wanted), Role.deleted_at.is_(None)))
+    }
+    missing = [n for n in wanted if n not in found]
+    if missing:
+        raise ValidationError("roles", f"No such role: {', '.join(missing)}.")
+    return [found[n] for n in wanted]
+
+
+def _no_escalation(ctx: Context, tx: Transaction, roles: Sequence[Role]) -> None:
+    for role in roles:
+        if not may_grant(ctx.actor.permissions, ctx.actor.roles, role.name, role_codes(tx, role.id)):
+            raise PermissionDenied(
+                "users.manage", f"You cannot give the role {role.name}: it holds rights over the system you do not."
+            )
+
+
+def active_super_admins(tx: Transaction) -> int:
+    return int(
+        tx.session.scalar(
+            select(func.count(func.distinct(User.id)))
+            .join(UserRole, UserRole.user_id == User.id)
+            .join(Role, Role.id == UserRole.role_id)
+            .where(
+                Role.name == SUPER_ADMIN,
+                User.status == "active",
+                User.deleted_at.is_(None),
+                UserRole.deleted_at.is_(None),
+            )  # fmt: skip
+        )
+        or 0
+    )
+
+
+def _set_roles(tx: Transaction, user: User, roles: Sequence[Role]) -> None:
+    wanted = {r.id for r in roles}
+    existing = {ur.role_id: ur for ur in tx.session.scalars(select(UserRole).where(UserRole.user_id == user.id))}
+    for role_id, link in existing.items():
+        if role_id in wanted and link.deleted_at is not None:
+            link.deleted_at = None
+        elif role_id not in wanted and link.deleted_at is None:
+            link.deleted_at = tx.ctx.clock.now()
+    for role_id in wanted - existing.keys():
+        tx.session.add(UserRole(user_id=user.id, role_id=role_id))
+    tx.session.flush()
+
+
+@requires("users.manage")
+def create_user(ctx: Context, data: UserInput) -> UserView:
+    email = clean_email(data.email)
+    name = clean_text(data.full_name, "full_name", label="Name")
+    phone = clean_mobile(data.phone, required=False)
+    passwords.check_password_rules(data.password, email=email, name=name)
+    with ctx.transaction() as tx:
+        if tx.session.scalar(select(User.id).where(func.lower(User.email) == email)):
+            raise ValidationError("email", "A user with this email already exists.")
+        roles = _roles_by_name(tx, data.roles)
+        _no_escalation(ctx, tx, roles)
+        user = User(email=email, full_name=name, phone=phone, password_hash=passwords.hash_password(data.password),
+                    must_change_password=data.must_change_password, password_changed_at=ctx.clock.now())  # fmt: skip
+        tx.session.add(user)
+        tx.session.flush()
+        _set_roles(tx, user, roles)
+        view = _view(tx, user)
+        tx.commit()
+        return view
+
+
+@requires("users.view")
+def list_users(ctx: Context, *, include_disabled: bool = True) -> list[UserView]:
+    with ctx.transaction(readonly=True) as tx:
+        q = select(User).where(User.deleted_at.is_(None)).order_by(User.full_name)
+        if not include_disabled:
+            q = q.where(User.status == "active")
+        return [_view(tx, u) for u in tx.session.scalars(q)]
+
+
+@requires("users.manage")
+def set_user_roles(ctx: Context, user_id: uuid.UUID, roles: Sequence[str]) -> UserView:
+    with ctx.transaction() as tx:
+        user = _user(tx, user_id)
+        new_roles = _roles_by_name(tx, roles)
+        _no_escalation(ctx, tx, new_roles)
+        was_super = SUPER_ADMIN in role_names(tx.session, user.id)
+        if was_super and SUPER_ADMIN not in {r.name for r in new_roles} and user.status == "active":
+            if active_super_admins(tx) <= 1:
+                raise Conflict("This is the last Super Admin; make someone else Super Admin first.")
+        _set_roles(tx, user, new_roles)
+        view = _view(tx, user)
+        tx.commit()
+        return view
+
+
+@requires("users.manage")
+def update_user(
+    ctx: Context, user_id: uuid.UUID, *, full_name: str | None = None, phone: str | None = None
+) -> UserView:
+    with ctx.transaction() as tx:
+        user = _user(tx, user_id)
+        if full_name is not None:
+            user.full_name = clean_text(full_name, "full_name", label="Name")
+        if phone is not None:
+            user.phone = clean_mobile(phone, required=False)
+        view = _view(tx, user)
+        tx.commit()
+        return view
+
+
+@requires("users.manage")
+def disable_user(ctx: Context, user_id: uuid.UUID, reason: str = "") -> UserView:
+    with ctx.transaction() as tx:
+        user = _user(tx, user_id)
+        if user.status == "disabled":
+            raise Conflict("This user is already disabled.")
+        if SUPER_ADMIN in role_names(tx.session, user.id) and active_super_admins(tx) <= 1:
+            raise Conflict("This is the last Super Admin; it cannot be disabled.")
+        user.status = "disabled"
+        ended = sessions.revoke_user(tx, user.id, "user disabled")
+        record(
+            tx,
+            "user_disabled",
+            entity_type="users",
+            entity_id=user.id,
+            detail=f"{reason[:200]} ({ended} sessions ended)",
+        )
+        view = _view(tx, user)
+        tx.commit()
+        return view
+
+
+@requires("users.manage")
+def enable_user(ctx: Context, user_id: uuid.UUID) -> UserView:
+    with ctx.transaction() as tx:
+        user = _user(tx, user_id)
+        user.status = "active"
+        user.failed_logins = 0
+        user.locked_until = None
+        view = _view(tx, user)
+        tx.commit()
+        return view
+
+
+@requires("users.manage")
+def admin_reset_password(ctx: Context, user_id: uuid.UUID, new_password: str) -> UserView:
+    """Set a temporary password; the user must change it at the next sign-in. Ends the user's sessions."""
+    with ctx.transaction() as tx:
+        user = _user(tx, user_id)
+        their_roles = tx.session.scalars(
+            select(Role)
+            .join(UserRole, UserRole.role_id == Role.id)
+            .where(UserRole.user_id == user.id, UserRole.deleted_at.is_(None))
+        ).all()
+        if not all(
+            may_grant(ctx.actor.permissions, ctx.actor.roles, r.name, role_codes(tx, r.id)) for r in their_roles
+        ):
+            raise PermissionDenied(
+                "users.manage", "You cannot reset the password of someone with more rights than you."
+            )
+        passwords.check_password_rules(new_password, email=user.email, name=user.full_name)
+        user.password_hash = passwords.hash_password(new_password)
+        user.must_change_password = True
+        user.password_changed_at = ctx.clock.now()
+        user.failed_logins = 0
+        user.locked_until = None
+        ended = sessions.revoke_user(tx, user.id, "password reset by admin")
+        record(
+            tx,
+            "password_reset",
+            entity_type="users",
+            entity_id=user.id,
+            detail=f"by administrator; {ended} sessions ended",
+        )
+        view = _view(tx, user)
+        tx.commit()
+        return view
