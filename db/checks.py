@@ -55,6 +55,12 @@ def run_checks(conn: Any) -> list[CheckResult]:
             "ok" if report.foreign_key_errors == 0 else f"{report.foreign_key_errors} broken references",
         ),
     ]
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'patients_fts'").fetchone():
+        indexed = conn.execute("SELECT count(*) FROM patients_fts_docsize").fetchone()[0]
+        rows = conn.execute("SELECT count(*) FROM patients").fetchone()[0]
+        results.append(
+            CheckResult("patients_fts in step with patients", indexed == rows, f"{indexed} indexed, {rows} rows")
+        )
     for name, sql in BALANCE_CHECKS.items():
         rows = conn.execute(sql).fetchall()
         detail = "ok" if not rows else f"{len(rows)} disagree, e.g. id {rows[0][0]}: {rows[0][1]} vs {rows[0][2]}"

@@ -128,6 +128,14 @@ def clean_gstin(value: str | None, field: str = "gstin", *, required: bool = Fal
     return text
 
 
+_AADHAAR_IN_TEXT = re.compile(r"(?<!\d)\d{4}[ -]?\d{4}[ -]?(\d{4})(?!\d)")
+
+
+def redact_aadhaar(text: str) -> str:
+    """Mask every 12-digit (Aadhaar-shaped) number in free text to ``XXXX XXXX 1234``."""
+    return _AADHAAR_IN_TEXT.sub(lambda m: f"XXXX XXXX {m.group(1)}", text)
+
+
 def mask_aadhaar(value: str | None, field: str = "aadhaar") -> tuple[str, str] | None:
     """(masked ``XXXX XXXX 1234``, last four) from a 12-digit Aadhaar number or its last four digits.
 

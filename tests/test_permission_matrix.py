@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+import hms_desktop.notifications
 import hms_desktop.services
 from db.models.audit import AuditLog
 from hms_desktop.context import Context
@@ -23,8 +24,13 @@ from tests.conftest import actor_with_role
 
 def service_functions() -> list[tuple[str, Callable[..., Any]]]:
     found = []
-    for info in pkgutil.iter_modules(hms_desktop.services.__path__):
-        module = importlib.import_module(f"hms_desktop.services.{info.name}")
+    packages = [
+        (hms_desktop.services, "hms_desktop.services"),
+        (hms_desktop.notifications, "hms_desktop.notifications"),
+    ]
+    modules = [f"{name}.{info.name}" for pkg, name in packages for info in pkgutil.iter_modules(pkg.__path__)]
+    for module_name in modules:
+        module = importlib.import_module(module_name)
         for name, fn in inspect.getmembers(module, inspect.isfunction):
             if fn.__module__ == module.__name__ and not name.startswith("_"):
                 params = list(inspect.signature(fn).parameters.values())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import date, datetime, time
 from typing import Any
@@ -10,26 +9,20 @@ from typing import Any
 from sqlalchemy import inspect
 from sqlalchemy.orm import InstanceState
 
+from hms_desktop.validation import redact_aadhaar
+
 # Columns whose values never enter the audit trail, whatever table they are on.
 SECRET_COLUMNS = frozenset({"password_hash", "token_hash", "secret", "api_key", "smtp_password"})
 # Columns that change on every write and say nothing about what the user did.
 HOUSEKEEPING = frozenset({"updated_at", "updated_by_id", "hlc"})
 REDACTED = "[redacted]"
 
-_AADHAAR = re.compile(r"(?<!\d)\d{4}[ -]?\d{4}[ -]?(\d{4})(?!\d)")
-
-
-def mask_aadhaar(text: str) -> str:
-    """Mask any 12-digit (Aadhaar-shaped) number to ``XXXX XXXX 1234``."""
-    return _AADHAAR.sub(lambda m: f"XXXX XXXX {m.group(1)}", text)
-
-
 def plain(value: Any) -> Any:
     """A JSON-safe, stable form of a column value."""
     if value is None or isinstance(value, bool | int):
         return value
     if isinstance(value, str):
-        return mask_aadhaar(value)
+        return redact_aadhaar(value)
     if isinstance(value, uuid.UUID):
         return str(value)
     if isinstance(value, datetime | date | time):
@@ -40,7 +33,7 @@ def plain(value: Any) -> Any:
         return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [plain(v) for v in value]
-    return mask_aadhaar(str(value))
+    return redact_aadhaar(str(value))
 
 
 def _secret(obj: Any, column: str) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -14,21 +14,7 @@ from hms_desktop.audit.verify import VerifyReport, verify
 from hms_desktop.context import Context
 from hms_desktop.errors import ValidationError
 from hms_desktop.security.permissions import requires
-
-T = TypeVar("T")
-MAX_PAGE = 500
-
-
-@dataclass(frozen=True)
-class Page(Generic[T]):
-    items: list[T]
-    page: int
-    page_size: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.page_size))
+from hms_desktop.services.paging import Page, check_page
 
 
 @dataclass(frozen=True)
@@ -64,17 +50,26 @@ class AuditQuery:
 
 def _entry(row: AuditLog) -> AuditEntry:
     return AuditEntry(
-        row.id, row.seq, row.occurred_at, row.user_email, row.role, row.workstation_name, row.action,
-        row.entity_type, row.entity_id, row.patient_id, row.old_values, row.new_values, row.outcome, row.detail,
-    )  # fmt: skip
+        row.id,
+        row.seq,
+        row.occurred_at,
+        row.user_email,
+        row.role,
+        row.workstation_name,
+        row.action,
+        row.entity_type,
+        row.entity_id,
+        row.patient_id,
+        row.old_values,
+        row.new_values,
+        row.outcome,
+        row.detail,
+    )
 
 
 @requires("audit.view")
 def search_audit(ctx: Context, query: AuditQuery, *, page: int = 1, page_size: int = 50) -> Page[AuditEntry]:
-    if page < 1:
-        raise ValidationError("page", "Pages start at 1.")
-    if not 1 <= page_size <= MAX_PAGE:
-        raise ValidationError("page_size", f"A page holds 1 to {MAX_PAGE} rows.")
+    check_page(page, page_size)
     if query.date_from and query.date_to and query.date_to < query.date_from:
         raise ValidationError("date_to", "The end date is before the start date.")
     conditions = []

@@ -80,8 +80,15 @@ def login(ctx: Context, email: str, password: str) -> SessionTokens:
             raise AuthError(_locked_message(now + delay, now) if delay else BAD_LOGIN)
         if user.locked_until is not None and user.locked_until > now:
             passwords.burn_equal_time(password)
-            record(tx, "login_failed", entity_type="users", entity_id=user.id, outcome="failure",
-                   detail="account locked", actor=anonymous)  # fmt: skip
+            record(
+                tx,
+                "login_failed",
+                entity_type="users",
+                entity_id=user.id,
+                outcome="failure",
+                detail="account locked",
+                actor=anonymous,
+            )
             tx.commit()
             raise AuthError(_locked_message(user.locked_until, now))
         ok = passwords.verify_password(password, user.password_hash)
@@ -89,13 +96,26 @@ def login(ctx: Context, email: str, password: str) -> SessionTokens:
             user.failed_logins += 1
             delay = lock_delay(user.failed_logins)
             detail = "wrong password" if not ok else f"account {user.status}"
-            record(tx, "login_failed", entity_type="users", entity_id=user.id, outcome="failure", detail=detail,
-                   actor=anonymous)  # fmt: skip
+            record(
+                tx,
+                "login_failed",
+                entity_type="users",
+                entity_id=user.id,
+                outcome="failure",
+                detail=detail,
+                actor=anonymous,
+            )
             if delay:
                 user.locked_until = now + delay
-                record(tx, "lockout", entity_type="users", entity_id=user.id, outcome="failure",
-                       detail=f"locked for {int(delay.total_seconds() // 60)} min after {user.failed_logins} failures",
-                       actor=anonymous)  # fmt: skip
+                record(
+                    tx,
+                    "lockout",
+                    entity_type="users",
+                    entity_id=user.id,
+                    outcome="failure",
+                    detail=f"locked for {int(delay.total_seconds() // 60)} min after {user.failed_logins} failures",
+                    actor=anonymous,
+                )
             tx.commit()
             raise AuthError(_locked_message(now + delay, now) if delay else BAD_LOGIN)
         user.failed_logins = 0
@@ -122,8 +142,15 @@ def refresh(ctx: Context, refresh_token: str) -> SessionTokens:
         who = Actor(token.user_id, user.email if user else "?")
         if token.used_at is not None:
             sessions.revoke_family(tx, token.family_id, "reuse")
-            record(tx, "token_reuse", entity_type="refresh_tokens", entity_id=token.id, outcome="failure",
-                   detail="a used refresh token came back; its whole family is revoked", actor=who)  # fmt: skip
+            record(
+                tx,
+                "token_reuse",
+                entity_type="refresh_tokens",
+                entity_id=token.id,
+                outcome="failure",
+                detail="a used refresh token came back; its whole family is revoked",
+                actor=who,
+            )
             tx.commit()
             raise TokenError("For safety this session was ended (its token was used twice); please sign in again.")
         if token.revoked_at is not None:
@@ -198,7 +225,7 @@ def change_password(ctx: Context, current: str, new: str, *, end_other_sessions:
 def request_password_reset(ctx: Context, email: str) -> None:
     """Send a reset code if the address has an active account. The caller learns nothing either way."""
     from hms_desktop.notifications.queue import enqueue
-    from hms_desktop.notifications.templates import DEFAULT_TEMPLATES, render
+    from hms_desktop.notifications.templates import render_event
 
     address = _normal_email(email)
     code, digest = tokens.new_opaque_token()
@@ -206,8 +233,14 @@ def request_password_reset(ctx: Context, email: str) -> None:
         now = ctx.clock.now()
         user = tx.session.scalar(select(User).where(User.email == address, User.deleted_at.is_(None)))
         if user is None or user.status != "active":
-            record(tx, "password_reset_requested", entity_type="users", outcome="failure",
-                   detail="no active account for this address", actor=Actor(None, address or "(blank)"))  # fmt: skip
+            record(
+                tx,
+                "password_reset_requested",
+                entity_type="users",
+                outcome="failure",
+                detail="no active account for this address",
+                actor=Actor(None, address or "(blank)"),
+            )
             tx.commit()
             return
         for older in tx.session.scalars(
@@ -217,16 +250,17 @@ def request_password_reset(ctx: Context, email: str) -> None:
         ):
             older.voided_at = now
         tx.session.add(PasswordEmail(user_id=user.id, email=user.email, token_hash=digest, expires_at=now + RESET_TTL))
-        template = DEFAULT_TEMPLATES[("password_reset", "email")]
         values = {"full_name": user.full_name, "reset_code": code, "minutes": int(RESET_TTL.total_seconds() // 60)}
+        message = render_event(tx, "password_reset", "email", values)
         enqueue(
             tx,
             channel="email",
             recipient=user.email,
-            subject=render(template.subject, values),
-            body=render(template.body, values),
+            subject=message.subject,
+            body=message.body,
             event_type="password_reset",
             sensitive=True,
+            template_id=message.template_id,
         )
         record(tx, "password_reset_requested", entity_type="users", entity_id=user.id, actor=Actor(user.id, user.email))
         tx.commit()
@@ -240,8 +274,15 @@ def reset_password(ctx: Context, code: str, new_password: str) -> None:
         row = tx.session.scalar(select(PasswordEmail).where(PasswordEmail.token_hash == digest))
         if row is None or row.used_at is not None or row.voided_at is not None or row.expires_at <= now:
             if row is not None:
-                record(tx, "password_reset", entity_type="users", entity_id=row.user_id, outcome="failure",
-                       detail="used, voided or expired code", actor=Actor(row.user_id, row.email))  # fmt: skip
+                record(
+                    tx,
+                    "password_reset",
+                    entity_type="users",
+                    entity_id=row.user_id,
+                    outcome="failure",
+                    detail="used, voided or expired code",
+                    actor=Actor(row.user_id, row.email),
+                )
                 tx.commit()
             raise TokenError(BAD_RESET)
         user = tx.session.get(User, row.user_id)
@@ -254,6 +295,12 @@ def reset_password(ctx: Context, code: str, new_password: str) -> None:
         user.locked_until = None
         row.used_at = now
         ended = sessions.revoke_user(tx, user.id, "password reset")
-        record(tx, "password_reset", entity_type="users", entity_id=user.id, actor=Actor(user.id, user.email),
-               detail=f"{ended} sessions ended")  # fmt: skip
+        record(
+            tx,
+            "password_reset",
+            entity_type="users",
+            entity_id=user.id,
+            actor=Actor(user.id, user.email),
+            detail=f"{ended} sessions ended",
+        )
         tx.commit()

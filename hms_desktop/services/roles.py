@@ -48,8 +48,14 @@ def _users_with(tx: Transaction, role_id: uuid.UUID) -> int:
 
 
 def _view(tx: Transaction, role: Role) -> RoleView:
-    return RoleView(role.id, role.name, role.description, role.is_system, frozenset(role_codes(tx, role.id)),
-                    _users_with(tx, role.id))  # fmt: skip
+    return RoleView(
+        role.id,
+        role.name,
+        role.description,
+        role.is_system,
+        frozenset(role_codes(tx, role.id)),
+        _users_with(tx, role.id),
+    )
 
 
 def _role(tx: Transaction, role_id: uuid.UUID) -> Role:
@@ -110,8 +116,10 @@ def list_roles(ctx: Context) -> list[RoleView]:
 def create_role(ctx: Context, name: str, permissions: Iterable[str], description: str = "") -> RoleView:
     codes = _clean_codes(ctx, permissions)
     with ctx.transaction() as tx:
-        role = Role(name=_unique_name(tx, name), description=clean_text(description, "description", label="Description",
-                                                                          required=False, max_len=300))  # fmt: skip
+        role = Role(
+            name=_unique_name(tx, name),
+            description=clean_text(description, "description", label="Description", required=False, max_len=300),
+        )
         tx.session.add(role)
         tx.session.flush()
         _apply_codes(tx, role, codes)
@@ -122,9 +130,13 @@ def create_role(ctx: Context, name: str, permissions: Iterable[str], description
 
 @requires("roles.manage")
 def update_role(
-    ctx: Context, role_id: uuid.UUID, *, name: str | None = None, description: str | None = None,
+    ctx: Context,
+    role_id: uuid.UUID,
+    *,
+    name: str | None = None,
+    description: str | None = None,
     permissions: Iterable[str] | None = None,
-) -> RoleView:  # fmt: skip
+) -> RoleView:
     codes = _clean_codes(ctx, permissions) if permissions is not None else None
     with ctx.transaction() as tx:
         role = _role(tx, role_id)

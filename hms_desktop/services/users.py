@@ -50,9 +50,16 @@ class UserView:
 
 def _view(tx: Transaction, user: User) -> UserView:
     return UserView(
-        user.id, user.email, user.full_name, user.phone, user.status, tuple(role_names(tx.session, user.id)),
-        user.last_login_at, user.locked_until, user.must_change_password,
-    )  # fmt: skip
+        user.id,
+        user.email,
+        user.full_name,
+        user.phone,
+        user.status,
+        tuple(role_names(tx.session, user.id)),
+        user.last_login_at,
+        user.locked_until,
+        user.must_change_password,
+    )
 
 
 def _user(tx: Transaction, user_id: uuid.UUID) -> User:
@@ -94,7 +101,7 @@ def active_super_admins(tx: Transaction) -> int:
                 User.status == "active",
                 User.deleted_at.is_(None),
                 UserRole.deleted_at.is_(None),
-            )  # fmt: skip
+            )
         )
         or 0
     )
@@ -124,8 +131,14 @@ def create_user(ctx: Context, data: UserInput) -> UserView:
             raise ValidationError("email", "A user with this email already exists.")
         roles = _roles_by_name(tx, data.roles)
         _no_escalation(ctx, tx, roles)
-        user = User(email=email, full_name=name, phone=phone, password_hash=passwords.hash_password(data.password),
-                    must_change_password=data.must_change_password, password_changed_at=ctx.clock.now())  # fmt: skip
+        user = User(
+            email=email,
+            full_name=name,
+            phone=phone,
+            password_hash=passwords.hash_password(data.password),
+            must_change_password=data.must_change_password,
+            password_changed_at=ctx.clock.now(),
+        )
         tx.session.add(user)
         tx.session.flush()
         _set_roles(tx, user, roles)

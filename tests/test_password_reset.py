@@ -1,0 +1,109 @@
+"""Password reset by email, end to end: request, real SMTP delivery, the code read from the message."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func, select, text
+
+from db.models.notifications import NotificationQueueItem
+from hms_desktop.clock import FixedClock
+from hms_desktop.context import Context
+from hms_desktop.errors import AuthError, TokenError, ValidationError
+from hms_desktop.notifications.worker import deliver_due
+from hms_desktop.services import auth
+from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
+from tests.smtp_sink import Sink
+
+NEW_PASSWORD = "Cardamom-Lantern-2027"
+
+
+@pytest.fixture
+def sink() -> Iterator[Sink]:
+    s = Sink()
+    s.start()
+    yield s
+    s.stop()
+
+
+@pytest.fixture
+def ctx(system_ctx: Context) -> Context:
+    return replace(system_ctx, clock=FixedClock(datetime(2026, 11, 28, 9, 0, tzinfo=UTC)))
+
+
+def mailed_code(ctx: Context, sink: Sink) -> str:
+    report = deliver_due(ctx, sink.server())
+    assert report.sent == 1
+    _, rcpt, message = sink.received[-1]
+    assert rcpt == [ADMIN_EMAIL]
+    body = message.get_content()
+    match = re.search(r"^\s{4}(\S+)\s*$", body, flags=re.MULTILINE)
+    assert match, body
+    return match.group(1)
+
+
+def queued(ctx: Context) -> int:
+    with ctx.transaction(readonly=True) as tx:
+        return int(tx.session.scalar(select(func.count()).select_from(NotificationQueueItem)) or 0)
+
+
+def test_reset_round_trip_through_a_real_smtp_server(ctx: Context, sink: Sink) -> None:
+    old = auth.login(ctx, ADMIN_EMAIL, ADMIN_PASSWORD)
+    auth.request_password_reset(ctx, ADMIN_EMAIL.upper())
+    code = mailed_code(ctx, sink)
+    assert sink.received[-1][2]["Subject"] == "Reset your HMS Desktop password"
+    with pytest.raises(ValidationError):
+        auth.reset_password(ctx, code, "password")  # the rules still apply; the code is not spent
+    auth.reset_password(ctx, code, NEW_PASSWORD)
+    with pytest.raises(TokenError):
+        auth.refresh(ctx, old.refresh_token)  # every session ended
+    with pytest.raises(AuthError):
+        auth.login(ctx, ADMIN_EMAIL, ADMIN_PASSWORD)
+    auth.login(ctx, ADMIN_EMAIL, NEW_PASSWORD)
+    with pytest.raises(TokenError, match="not valid or has expired"):
+        auth.reset_password(ctx, code, "Another-Fine-Pass-1")  # single use
+    with ctx.transaction(readonly=True) as tx:  # the code is nowhere in the store once delivered
+        for table in ("notification_queue", "audit_logs", "password_emails"):
+            dump = " ".join(str(r) for r in tx.session.execute(text(f"SELECT * FROM {table}")).all())
+            assert code not in dump, table
+
+
+def test_a_new_request_voids_the_older_code(ctx: Context, sink: Sink) -> None:
+    auth.request_password_reset(ctx, ADMIN_EMAIL)
+    first = mailed_code(ctx, sink)
+    auth.request_password_reset(ctx, ADMIN_EMAIL)
+    second = mailed_code(ctx, sink)
+    with pytest.raises(TokenError):
+        auth.reset_password(ctx, first, NEW_PASSWORD)
+    auth.reset_password(ctx, second, NEW_PASSWORD)
+
+
+def test_the_code_expires_after_30_minutes(ctx: Context, sink: Sink) -> None:
+    auth.request_password_reset(ctx, ADMIN_EMAIL)
+    code = mailed_code(ctx, sink)
+    assert isinstance(ctx.clock, FixedClock)
+    ctx.clock.advance(minutes=30, seconds=1)
+    with pytest.raises(TokenError, match="expired"):
+        auth.reset_password(ctx, code, NEW_PASSWORD)
+
+
+def test_same_answer_whether_or_not_the_address_exists(ctx: Context, sink: Sink) -> None:
+    assert auth.request_password_reset(ctx, "nobody@example.in") is None
+    assert queued(ctx) == 0
+    assert auth.request_password_reset(ctx, ADMIN_EMAIL) is None
+    assert queued(ctx) == 1
+    with pytest.raises(TokenError):
+        auth.reset_password(ctx, "forged-code", NEW_PASSWORD)
+
+
+def test_reset_clears_a_lockout(ctx: Context, sink: Sink) -> None:
+    for _ in range(5):
+        with pytest.raises(AuthError):
+            auth.login(ctx, ADMIN_EMAIL, "Wrong-Password-99")
+    auth.request_password_reset(ctx, ADMIN_EMAIL)
+    auth.reset_password(ctx, mailed_code(ctx, sink), NEW_PASSWORD)
+    auth.login(ctx, ADMIN_EMAIL, NEW_PASSWORD)
