@@ -26,7 +26,7 @@ from sqlalchemy.pool import QueuePool
 
 from db.errors import StoreNotFound, WrongKeyOrNotAStore
 
-BUSY_TIMEOUT_MS = 10_000
+BUSY_TIMEOUT_MS = 30_000  # a writer waits this long for another process's write to finish
 SQLITE_HEADER = b"SQLite format 3\x00"
 
 

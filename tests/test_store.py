@@ -285,3 +285,26 @@ def test_auto_backup_keeps_the_last_ten(store: st.Store) -> None:
         st.auto_backup(store, reason="daily")
         time.sleep(0.002)
     assert len(list(store.paths.backups.glob("auto-*.hmsbak"))) == st.AUTO_BACKUPS_KEPT
+
+
+def test_a_store_of_the_first_migration_is_backed_up_then_upgraded(store: st.Store) -> None:
+    from alembic import command
+
+    from db import migrate
+    from hms_desktop.services.patient_search import search_patients
+
+    add_patient(store, "Older Store Patient")
+    with store.engine.connect() as conn, conn.begin():
+        command.downgrade(migrate.alembic_config(conn), "0001")
+    with store.engine.connect() as conn:
+        assert migrate.current_revision(conn) == "0001"
+    store.close()
+    assert not list(store.paths.backups.glob("*pre-upgrade*"))
+    with st.open_store(store.paths) as upgraded:
+        backups = list(upgraded.paths.backups.glob("auto-*-pre-upgrade.hmsbak"))
+        assert len(backups) == 1
+        with connect(backups[0], upgraded.backup_key(), readonly=True) as old:  # type: ignore[attr-defined]
+            assert old.execute("SELECT version_num FROM alembic_version").fetchone()[0] == "0001"
+        assert all(r.ok for r in st.check(upgraded))
+        ctx = context_for(upgraded, Actor.system("test"))
+        assert [p.full_name for p in search_patients(ctx, "older sto").items] == ["Older Store Patient"]

@@ -19,13 +19,13 @@ from db.models.scheduling import (
     Appointment,
     AppointmentStatusLog,
     Doctor,
-    DoctorLeave,
     DoctorSchedule,
 )
 from hms_desktop.context import Context, Transaction
 from hms_desktop.errors import Conflict, NotFound, ValidationError
 from hms_desktop.security.permissions import requires
 from hms_desktop.services.clinic_time import local_now
+from hms_desktop.services.doctor_schedules import approved_leave
 from hms_desktop.services.hospital import clinic_settings
 from hms_desktop.services.sequences import Series, next_code
 from hms_desktop.validation import clean_text
@@ -136,18 +136,6 @@ def sessions_on(tx: Transaction, doctor_id: uuid.UUID, day: date) -> list[Doctor
     )
 
 
-def leave_on(tx: Transaction, doctor_id: uuid.UUID, day: date) -> DoctorLeave | None:
-    return tx.session.scalars(
-        select(DoctorLeave).where(
-            DoctorLeave.doctor_id == doctor_id,
-            DoctorLeave.status == "approved",
-            DoctorLeave.deleted_at.is_(None),
-            DoctorLeave.start_date <= day,
-            DoctorLeave.end_date >= day,
-        )
-    ).first()
-
-
 def _plus(t: time, minutes: int) -> time:
     return (datetime.combine(date.min, t) + timedelta(minutes=minutes)).time()
 
@@ -188,7 +176,7 @@ def day_slots(ctx: Context, doctor_id: uuid.UUID, day: date) -> DaySlots:
     with ctx.transaction(readonly=True) as tx:
         _doctor(tx, doctor_id)
         now = local_now(clinic_settings(tx.session), ctx.clock)
-        leave = leave_on(tx, doctor_id, day)
+        leave = approved_leave(tx.session, doctor_id, day)
         counts = booked_counts(tx, doctor_id, day)
         slots = []
         for start, end, cap in slot_grid(sessions_on(tx, doctor_id, day)):
@@ -220,7 +208,7 @@ def book_in(
     doctor = _doctor(tx, data.doctor_id)
     settings = clinic_settings(tx.session)
     now = local_now(settings, tx.ctx.clock)
-    leave = leave_on(tx, doctor.id, data.day)
+    leave = approved_leave(tx.session, doctor.id, data.day)
     if leave is not None:
         raise ValidationError(
             "day",
