@@ -52,7 +52,11 @@ def test_two_processes_get_distinct_gapless_codes(tmp_path: Path, passphrase: st
     procs = [
         subprocess.Popen(
             [sys.executable, "-c", WORKER, str(paths.data_dir), name, str(PER_PROCESS)],
-            cwd=root, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            cwd=root,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
         )  # fmt: skip
         for name in ("A", "B")
     ]

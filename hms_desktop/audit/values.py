@@ -17,6 +17,7 @@ SECRET_COLUMNS = frozenset({"password_hash", "token_hash", "secret", "api_key", 
 HOUSEKEEPING = frozenset({"updated_at", "updated_by_id", "hlc"})
 REDACTED = "[redacted]"
 
+
 def plain(value: Any) -> Any:
     """A JSON-safe, stable form of a column value."""
     if value is None or isinstance(value, bool | int):

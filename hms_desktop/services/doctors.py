@@ -186,5 +186,3 @@ def list_doctors(ctx: Context, *, department_id: uuid.UUID | None = None, active
 def get_doctor(ctx: Context, doctor_id: uuid.UUID) -> DoctorView:
     with ctx.transaction(readonly=True) as tx:
         return _view(tx.session, doctor_row(tx.session, doctor_id))
-
-
