@@ -12,7 +12,7 @@ import random
 import sys
 import time
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -60,8 +60,9 @@ def main(n: int) -> None:
 
     def register() -> None:
         i = next(counter)
-        register_patient(ctx, PatientInput(f"{rng.choice(FIRST)} {rng.choice(LAST)} Bench{i}", "F",
-                                           date(1990, 1, 1), phone=f"9{rng.randrange(10**9):09d}"), allow_duplicates=True)  # fmt: skip
+        name = f"{rng.choice(FIRST)} {rng.choice(LAST)} Bench{i}"
+        data = PatientInput(name, "F", date(1990, 1, 1), phone=f"9{rng.randrange(10**9):09d}")
+        register_patient(ctx, data, allow_duplicates=True)
 
     results["registration"] = summary(timed(register, RUNS))
     with ctx.transaction(readonly=True) as tx:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 
 import keyring
@@ -18,12 +17,13 @@ os.environ.pop("HMS_DATA_DIR", None)
 os.environ.pop("HMS_PASSPHRASE", None)
 
 from db.ids import uuid7  # noqa: E402
-from hms_desktop.context import Actor, Context, WorkstationInfo  # noqa: E402
+from hms_desktop.clinic_setup import create_clinic  # noqa: E402
+from hms_desktop.context import Actor, Context  # noqa: E402
 from hms_desktop.runtime import context_for  # noqa: E402
 from hms_desktop.security.keystore import KeyringStore  # noqa: E402
-from hms_desktop.services.setup import AdminInput, HospitalInput, initialize_clinic  # noqa: E402
+from hms_desktop.services.setup import AdminInput, HospitalInput  # noqa: E402
 from hms_desktop.storage.paths import StorePaths  # noqa: E402
-from hms_desktop.storage.store import Store, init_store, open_store  # noqa: E402
+from hms_desktop.storage.store import Store, open_store  # noqa: E402
 from tests.memory_keyring import MemoryKeyring  # noqa: E402
 
 PASSPHRASE = "correct horse battery staple"
@@ -54,12 +54,8 @@ def passphrase(monkeypatch: pytest.MonkeyPatch, no_keyring: None) -> str:
 def make_clinic(data_dir: Path) -> tuple[StorePaths, str]:
     """A new store with the demo hospital and its first Super Admin; returns (paths, recovery key)."""
     paths = StorePaths(data_dir)
-    result = init_store(paths)
-    ctx = replace(
-        context_for(result.store, Actor.system("test set-up")), workstation=WorkstationInfo(uuid7(), "Front desk")
-    )
-    initialize_clinic(
-        ctx,
+    result, _ = create_clinic(
+        paths,
         HospitalInput(name="Sunrise Clinic", city="Bengaluru", state_code="29", gstin="29AAACR5055K1Z3"),
         AdminInput(ADMIN_EMAIL, "Asha Rao", ADMIN_PASSWORD),
         workstation_name="Front desk",

@@ -2,4 +2,5 @@
 
 from PySide6.QtCore import *  # noqa: F403
 from PySide6.QtGui import *  # noqa: F403
+from PySide6.QtPrintSupport import *  # noqa: F403
 from PySide6.QtWidgets import *  # noqa: F403

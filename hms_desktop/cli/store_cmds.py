@@ -5,22 +5,19 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from db.ids import uuid7
 from hms_desktop.audit.trail import record
 from hms_desktop.cli.common import ask, cli_context, interactive, open_for, paths_of, read_secret_file
-from hms_desktop.context import Actor, WorkstationInfo
+from hms_desktop.clinic_setup import create_clinic
 from hms_desktop.errors import HmsError
-from hms_desktop.runtime import context_for
 from hms_desktop.security import recovery
 from hms_desktop.security.keystore import write_private
-from hms_desktop.services.setup import AdminInput, HospitalInput, initialize_clinic, validate_setup
+from hms_desktop.services.setup import AdminInput, HospitalInput
 from hms_desktop.storage import store as store_ops
 from hms_desktop.storage.keys import new_passphrase_from, prompt_only
-from hms_desktop.storage.store import discard_new_store, init_store
+from hms_desktop.storage.store import discard_new_store
 
 
 def register(sub: Any) -> None:
@@ -92,13 +89,9 @@ def cmd_init(args: argparse.Namespace) -> int:
     admin_email = args.admin_email or ask("Admin email")
     admin_name = args.admin_name or ask("Admin full name")
     admin = AdminInput(admin_email, admin_name, _admin_password(args), args.admin_phone)
-    validate_setup(hospital, admin)  # every field checked before anything is created
-    result = init_store(paths, key_mode=args.key_mode)
+    result, _ = create_clinic(paths, hospital, admin, key_mode=args.key_mode, workstation_name=args.workstation_name)
     store = result.store
     try:
-        ws = WorkstationInfo(uuid7(), args.workstation_name)
-        ctx = replace(context_for(store, Actor.system("hms init")), workstation=ws)
-        initialize_clinic(ctx, hospital, admin, workstation_name=args.workstation_name)
         if args.recovery_key_file:
             write_private(Path(args.recovery_key_file), (result.recovery_key + "\n").encode())
     except BaseException:

@@ -304,3 +304,20 @@ def reset_password(ctx: Context, code: str, new_password: str) -> None:
             detail=f"{ended} sessions ended",
         )
         tx.commit()
+
+
+@public
+def unlock(ctx: Context, password: str) -> None:
+    """Unlock the idle-locked screen of the signed-in user: their password again. Raises ``AuthError``."""
+    if ctx.actor.user_id is None:
+        raise PermissionDenied("self", "Nobody is signed in.")
+    with ctx.transaction() as tx:
+        user = tx.session.get(User, ctx.actor.user_id)
+        if user is None or user.status != "active":
+            raise AuthError("This account is disabled; sign in again.")
+        if not passwords.verify_password(password, user.password_hash):
+            record(tx, "unlock_failed", entity_type="users", entity_id=user.id, outcome="failure")
+            tx.commit()
+            raise AuthError("That is not your password.")
+        record(tx, "unlock", entity_type="users", entity_id=user.id)
+        tx.commit()

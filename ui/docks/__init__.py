@@ -1,0 +1,37 @@
+"""The dockable modules. Each is a package under ``ui/docks/<name>/`` whose ``__init__`` is cheap; its widget
+module is imported and built the first time the dock is shown (Frescobaldi's panels)."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ui.qt import QWidget
+
+
+@dataclass(frozen=True)
+class DockSpec:
+    key: str
+    title: str
+    permissions: tuple[str, ...]  # any one of these offers the dock
+    widget: str  # "module:Class"
+    area: str = "left"
+
+    def build(self, window: QWidget) -> QWidget:
+        module_name, cls_name = self.widget.split(":")
+        factory: Callable[[QWidget], QWidget] = getattr(importlib.import_module(module_name), cls_name)
+        return factory(window)
+
+
+DOCKS: tuple[DockSpec, ...] = (
+    DockSpec("reception", "Reception", ("patients.view", "appointments.view"), "ui.docks.reception.widget:Reception"),
+    DockSpec(
+        "admin",
+        "Admin",
+        ("users.manage", "roles.manage", "settings.manage", "doctors.manage"),
+        "ui.docks.admin.widget:AdminDock",
+        "right",
+    ),
+    DockSpec("audit", "Audit", ("audit.view",), "ui.docks.audit.widget:AuditDock", "right"),
+)

@@ -1,0 +1,51 @@
+"""The signed-in session of this window: the store, who is signed in, their context for service calls."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from hms_desktop.context import Actor, Context
+from hms_desktop.runtime import context_for
+from hms_desktop.services import auth
+from hms_desktop.services.sessions import SessionTokens
+from hms_desktop.storage.store import Store
+
+
+@dataclass
+class AppSession:
+    store: Store
+    base: Context
+    tokens: SessionTokens | None = field(default=None, repr=False)
+
+    @classmethod
+    def open(cls, store: Store) -> AppSession:
+        return cls(store, context_for(store))
+
+    @property
+    def actor(self) -> Actor:
+        return self.tokens.actor if self.tokens else Actor.anonymous()
+
+    @property
+    def ctx(self) -> Context:
+        return replace(self.base, actor=self.actor)
+
+    def can(self, *codes: str) -> bool:
+        return any(self.actor.can(c) for c in codes)
+
+    def login(self, email: str, password: str) -> SessionTokens:
+        """Runs on the worker thread."""
+        self.tokens = auth.login(self.base, email, password)
+        return self.tokens
+
+    def refresh(self) -> SessionTokens:
+        assert self.tokens is not None
+        self.tokens = auth.refresh(self.base, self.tokens.refresh_token)
+        return self.tokens
+
+    def logout(self) -> None:
+        if self.tokens is not None:
+            auth.logout(self.base, self.tokens.refresh_token)
+        self.tokens = None
+
+    def close(self) -> None:
+        self.store.close()

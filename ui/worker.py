@@ -1,0 +1,147 @@
+"""Database work off the UI thread: one worker thread (SQLite has one writer), results back by signal.
+
+``run(parent, fn, *args, done=..., failed=..., label=...)`` queues ``fn(*args)`` on the worker. Work that takes
+longer than ~300 ms shows a progress dialog with Cancel; cancelling discards the result (the transaction
+itself runs to its end, so nothing is half-written). A service error reaches ``failed`` (or a message box)
+as its message, never as a traceback. Widgets are only touched on the UI thread, in the callbacks.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from hms_desktop.errors import HmsError
+from ui.qt import QObject, QProgressDialog, Qt, QTimer, QWidget, Signal
+
+log = logging.getLogger(__name__)
+SHOW_PROGRESS_AFTER_MS = 300
+
+
+@dataclass
+class Job:
+    id: int
+    fn: Callable[..., Any]
+    args: tuple[Any, ...]
+    done: Callable[[Any], None] | None
+    failed: Callable[[BaseException], None] | None
+    cancelled: bool = False
+    finished: bool = False
+    progress: QProgressDialog | None = field(default=None, repr=False)
+
+
+class DbWorker(QObject):
+    """Runs jobs one at a time on a daemon thread; delivers results on the UI thread."""
+
+    _result = Signal(int, object, object)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._jobs: dict[int, Job] = {}
+        self._queue: queue.Queue[Job | None] = queue.Queue()
+        self._ids = itertools.count(1)
+        self._result.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
+        self._thread = threading.Thread(target=self._loop, name="hms-db", daemon=True)
+        self._thread.start()
+
+    def submit(
+        self,
+        fn: Callable[..., Any],
+        *args: Any,
+        done: Callable[[Any], None] | None = None,
+        failed: Callable[[BaseException], None] | None = None,
+    ) -> Job:
+        job = Job(next(self._ids), fn, args, done, failed)
+        self._jobs[job.id] = job
+        self._queue.put(job)
+        return job
+
+    def _loop(self) -> None:
+        while True:
+            job = self._queue.get()
+            if job is None:
+                return
+            if job.cancelled:
+                self._result.emit(job.id, None, None)
+                continue
+            try:
+                result = job.fn(*job.args)
+                self._result.emit(job.id, result, None)
+            except BaseException as exc:  # delivered to the UI thread, never lost
+                self._result.emit(job.id, None, exc)
+
+    def _deliver(self, job_id: int, result: object, error: object) -> None:
+        job = self._jobs.pop(job_id, None)
+        if job is None:
+            return
+        job.finished = True
+        if job.progress is not None:
+            job.progress.close()
+        if job.cancelled:
+            return
+        if isinstance(error, BaseException):
+            if job.failed is not None:
+                job.failed(error)
+            else:
+                show_error(None, error)
+        elif job.done is not None:
+            job.done(result)
+
+    def idle(self) -> bool:
+        return not self._jobs
+
+    def stop(self) -> None:
+        self._queue.put(None)
+        self._thread.join(timeout=5)
+
+
+_worker: DbWorker | None = None
+
+
+def worker() -> DbWorker:
+    global _worker
+    if _worker is None:
+        _worker = DbWorker()
+    return _worker
+
+
+def run(
+    parent: QWidget | None,
+    fn: Callable[..., Any],
+    *args: Any,
+    done: Callable[[Any], None] | None = None,
+    failed: Callable[[BaseException], None] | None = None,
+    label: str = "Working...",
+) -> Job:
+    job = worker().submit(fn, *args, done=done, failed=failed)
+
+    def maybe_show() -> None:
+        if job.finished or job.cancelled:
+            return
+        dialog = QProgressDialog(label, "Cancel", 0, 0, parent)
+        dialog.setWindowTitle("HMS Desktop")
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.canceled.connect(lambda: setattr(job, "cancelled", True))
+        job.progress = dialog
+        dialog.show()
+
+    QTimer.singleShot(SHOW_PROGRESS_AFTER_MS, maybe_show)
+    return job
+
+
+def error_text(exc: BaseException) -> str:
+    if isinstance(exc, HmsError):
+        return exc.message
+    log.error("unexpected error in a background job", exc_info=exc)
+    return f"Something went wrong ({type(exc).__name__}). It was written to the log; nothing was half-saved."
+
+
+def show_error(parent: QWidget | None, exc: BaseException) -> None:
+    from ui.qt import QMessageBox
+
+    QMessageBox.warning(parent, "HMS Desktop", error_text(exc))
