@@ -8,6 +8,7 @@ from hms_desktop import __version__
 from ui.docks import DOCKS, DockSpec
 from ui.qt import (
     QAction,
+    QApplication,
     QDockWidget,
     QKeySequence,
     QLabel,
@@ -54,8 +55,14 @@ class MainWindow(QMainWindow):
         self._status()
         self._restore()
         from ui.idle import IdleLock
+        from ui.scanner import ScannerFilter
 
         self.idle_lock = IdleLock(self)
+        self.scanner = ScannerFilter(self)
+        app = QApplication.instance()
+        assert app is not None
+        app.installEventFilter(self.scanner)
+        self.scanner.scanned.connect(self.open_patient_by_code)
 
     # --- docks
 
