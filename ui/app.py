@@ -1,46 +1,121 @@
-"""``hms-desktop``: the desktop application's entry point."""
+"""``hms-desktop``: the desktop application.
+
+First run (no store): the setup wizard. Then: unlock the store (the keyring, or a passphrase dialog), sign in,
+and the main window; logging out returns to the sign-in dialog. ``--demo`` opens a ready demo clinic in its
+own data folder.
+"""
 
 from __future__ import annotations
 
 import argparse
+import logging
+import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
-from ui.qt import QApplication, QInputDialog, QLabel, QLineEdit, QMainWindow, QMessageBox
+from ui.qt import QApplication, QInputDialog, QLineEdit, QMessageBox, QObject
+
+log = logging.getLogger("hms")
+
+
+def _style(app: QApplication) -> None:
+    from importlib import resources
+
+    try:
+        app.setStyleSheet(resources.files("resources").joinpath("styles/app.qss").read_text("utf-8"))
+    except OSError:
+        log.warning("style sheet missing; using Qt's default look")
+
+
+def ask_passphrase(prompt: str) -> str:
+    value = os.environ.get("HMS_PASSPHRASE")
+    if value:
+        return value
+    text, ok = QInputDialog.getText(
+        None, "HMS Desktop", "The clinic's data is locked.\n" + prompt, QLineEdit.EchoMode.Password
+    )
+    return text if ok else ""
+
+
+class AppController(QObject):
+    """Sign-in dialog <-> main window, for as long as the application runs."""
+
+    def __init__(self, session: object, hint: str = "") -> None:
+        super().__init__()
+        self.session = session
+        self.hint = hint
+        self.window: object = None
+
+    def show_login(self) -> None:
+        from ui.dialogs.login import LoginDialog
+
+        dialog = LoginDialog(self.session, hint=self.hint)  # type: ignore[arg-type]
+        self.login_dialog = dialog
+        dialog.accepted.connect(self.show_main)
+        dialog.rejected.connect(lambda: QApplication.quit() if self.window is None else None)
+        dialog.show()
+
+    def show_main(self) -> None:
+        from ui.main_window import MainWindow
+
+        window = MainWindow(self.session)  # type: ignore[arg-type]
+        window.logged_out.connect(self.on_logout)
+        self.window = window
+        window.show()
+
+    def on_logout(self) -> None:
+        window = self.window
+        self.window = None
+        if window is not None:
+            window.close()  # type: ignore[attr-defined]
+        self.show_login()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="hms-desktop")
-    parser.add_argument("--data-dir")
+    parser = argparse.ArgumentParser(prog="hms-desktop", description="HMS Desktop")
+    parser.add_argument("--data-dir", help="the folder of the store (default: HMS_DATA_DIR, else the user data dir)")
+    parser.add_argument("--demo", action="store_true", help="open a ready demo clinic (in its own data folder)")
     args, qt_args = parser.parse_known_args(argv)
-    app = QApplication([sys.argv[0], *qt_args])
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = QApplication.instance() or QApplication([sys.argv[0], *qt_args])
+    assert isinstance(app, QApplication)
     app.setApplicationName("HMS Desktop")
+    app.setOrganizationName("HMS")
+    _style(app)
 
     from hms_desktop.errors import HmsError
-    from hms_desktop.storage.paths import StorePaths, resolve_data_dir
+    from hms_desktop.storage.paths import StorePaths, default_data_dir, resolve_data_dir
     from hms_desktop.storage.store import open_store
+    from ui.session import AppSession
 
-    paths = StorePaths(resolve_data_dir(args.data_dir))
-    if not paths.exists():
-        QMessageBox.information(None, "HMS Desktop", f"No store in {paths.data_dir} yet. Create one with: hms init")
-        return 0
-
-    def ask(prompt: str) -> str:
-        text, ok = QInputDialog.getText(None, "HMS Desktop", prompt, QLineEdit.EchoMode.Password)
-        return text if ok else ""
-
+    hint = ""
     try:
-        store = open_store(paths, passphrase_source=ask, daily_backup=True)
+        if args.demo:
+            from hms_desktop.demo import HINT, open_demo
+
+            paths = StorePaths(Path(args.data_dir) if args.data_dir else default_data_dir() / "demo")
+            store = open_demo(paths)
+            hint = HINT
+        else:
+            paths = StorePaths(resolve_data_dir(args.data_dir))
+            if not paths.exists():
+                from ui.dialogs.setup_wizard import SetupWizard
+
+                wizard = SetupWizard(paths)
+                wizard.exec()
+                if not wizard.created:
+                    return 0
+                hint = f"The clinic is ready. Sign in as {wizard.admin_email}."
+            store = open_store(paths, passphrase_source=ask_passphrase, daily_backup=True)
     except HmsError as exc:
         QMessageBox.critical(None, "HMS Desktop", exc.message)
         return 1
-    window = QMainWindow()
-    window.setWindowTitle("HMS Desktop")
-    window.setCentralWidget(QLabel(f"Store open: {paths.store}"))
-    window.resize(900, 600)
-    window.show()
+    session = AppSession.open(store)
+    controller = AppController(session, hint)
+    controller.show_login()
     code = app.exec()
-    store.close()
+    session.close()
     return int(code)
 
 

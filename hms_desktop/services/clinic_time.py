@@ -7,6 +7,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from hms_desktop.clock import Clock
+from hms_desktop.context import Context
+from hms_desktop.security.permissions import public
 
 DEFAULT_ZONE = "Asia/Kolkata"
 
@@ -25,3 +27,12 @@ def local_today(settings: dict[str, Any], clock: Clock) -> date:
 
 def age_on(born: date, on: date) -> int:
     return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+@public
+def clinic_today(ctx: Context) -> date:
+    """Today in the clinic's time zone (anyone signed in may ask)."""
+    from hms_desktop.services.hospital import clinic_settings
+
+    with ctx.transaction(readonly=True) as tx:
+        return local_today(clinic_settings(tx.session), ctx.clock)
