@@ -72,6 +72,7 @@ class MainWindow(QMainWindow):
         dock.setWidget(QWidget())
         area = Qt.DockWidgetArea.LeftDockWidgetArea if spec.area == "left" else Qt.DockWidgetArea.RightDockWidgetArea
         self.addDockWidget(area, dock)
+        dock.hide()  # built when first shown (the View menu, a shortcut, or a restored layout)
         dock.visibilityChanged.connect(lambda visible, s=spec: visible and self._build(s))
         self.docks[spec.key] = dock
         self.view_menu.addAction(dock.toggleViewAction())

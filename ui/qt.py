@@ -3,4 +3,5 @@
 from PySide6.QtCore import *  # noqa: F403
 from PySide6.QtGui import *  # noqa: F403
 from PySide6.QtPrintSupport import *  # noqa: F403
+from PySide6.QtTest import QTest  # noqa: F401 - for the UI tests
 from PySide6.QtWidgets import *  # noqa: F403

@@ -126,7 +126,8 @@ def run(
         dialog = QProgressDialog(label, "Cancel", 0, 0, parent)
         dialog.setWindowTitle("HMS Desktop")
         dialog.setWindowModality(Qt.WindowModality.WindowModal)
-        dialog.canceled.connect(lambda: setattr(job, "cancelled", True))
+        # closing the dialog when the job ends also emits canceled: only a cancel before the end counts
+        dialog.canceled.connect(lambda: job.finished or setattr(job, "cancelled", True))
         job.progress = dialog
         dialog.show()
 

@@ -1,0 +1,45 @@
+"""The one database worker: results come back on the UI thread; long work shows a cancellable progress dialog;
+a service error arrives as its message."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from hms_desktop.errors import ValidationError
+from ui.qt import QWidget
+from ui.worker import error_text, run
+
+
+def test_slow_work_shows_progress_and_still_delivers(qtbot: Any) -> None:
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    got: list[Any] = []
+    job = run(parent, lambda: (time.sleep(0.6), threading.current_thread().name)[1], done=got.append, label="Slow")
+    qtbot.waitUntil(lambda: job.progress is not None, timeout=3000)
+    qtbot.waitUntil(lambda: bool(got), timeout=5000)
+    assert got == ["hms-db"] and threading.current_thread().name == "MainThread"
+
+
+def test_cancel_discards_the_result(qtbot: Any) -> None:
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    got: list[Any] = []
+    job = run(parent, lambda: time.sleep(0.8) or "late", done=got.append)
+    qtbot.waitUntil(lambda: job.progress is not None, timeout=3000)
+    job.progress.canceled.emit()  # the Cancel button  # type: ignore[union-attr]
+    qtbot.waitUntil(lambda: job.finished, timeout=5000)
+    assert got == [] and job.cancelled
+
+
+def test_errors_arrive_as_messages(qtbot: Any) -> None:
+    failures: list[BaseException] = []
+
+    def boom() -> None:
+        raise ValidationError("phone", "A mobile number has 10 digits.")
+
+    run(None, boom, failed=failures.append)
+    qtbot.waitUntil(lambda: bool(failures), timeout=3000)
+    assert error_text(failures[0]) == "A mobile number has 10 digits."
+    assert "ZeroDivisionError" in error_text(ZeroDivisionError("x")) and "Traceback" not in error_text(KeyError("k"))
