@@ -63,6 +63,23 @@ class AppController(QObject):
         window.logged_out.connect(self.on_logout)
         self.window = window
         window.show()
+        self.backup_if_due(window)
+
+    def backup_if_due(self, window: object) -> None:
+        """The daily encrypted backup, on the worker once the window is up (not on the start-up path)."""
+        from hms_desktop.storage.store import auto_backup, daily_backup_due
+        from ui.worker import run
+
+        store = self.session.store  # type: ignore[attr-defined]
+        if daily_backup_due(store.paths):
+            status = window.statusBar()  # type: ignore[attr-defined]
+            status.showMessage("Making today's backup...")
+            run(
+                None,
+                lambda: auto_backup(store, reason="daily"),
+                done=lambda p: status.showMessage(f"Backup made: {p.name}", 8000),
+                failed=lambda e: status.showMessage(f"Backup failed: {e}", 15000),
+            )
 
     def on_logout(self) -> None:
         window = self.window
@@ -107,7 +124,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 if not wizard.created:
                     return 0
                 hint = f"The clinic is ready. Sign in as {wizard.admin_email}."
-            store = open_store(paths, passphrase_source=ask_passphrase, daily_backup=True)
+            store = open_store(paths, passphrase_source=ask_passphrase)
     except HmsError as exc:
         QMessageBox.critical(None, "HMS Desktop", exc.message)
         return 1

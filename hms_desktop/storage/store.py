@@ -179,6 +179,10 @@ def auto_backup(store: Store, *, reason: str) -> Path:
     return dest
 
 
+def daily_backup_due(paths: StorePaths) -> bool:
+    return _last_auto_backup_age(paths) > timedelta(hours=24)
+
+
 def _last_auto_backup_age(paths: StorePaths) -> timedelta:
     autos = sorted(paths.backups.glob(f"auto-*{BACKUP_SUFFIX}"))
     if not autos:
