@@ -39,7 +39,11 @@ TRANSITIONS: dict[str, set[str]] = {
     "no_show": set(),
 }
 HOLDS_SLOT = ("booked", "checked_in", "in_progress", "completed")
-APT_SERIES = Series("APT", "APT", 6, "yearly")
+
+
+def appointment_series(settings: dict[str, object]) -> Series:
+    """APT-2026-000001: prefix from the clinic's settings, 6 digits, counted per year."""
+    return Series("APT", str(settings.get("appointment_prefix", "APT")), 6, "yearly")
 
 
 @dataclass(frozen=True)
@@ -241,7 +245,7 @@ def book_in(
     if taken >= capacity and not over_capacity:
         raise ValidationError("slot_start", f"The {start:%H:%M} slot is full ({taken} of {capacity}); choose another.")
     appt = Appointment(
-        code=next_code(tx, APT_SERIES, now.date()),
+        code=next_code(tx, appointment_series(settings), now.date()),
         patient_id=patient.id,
         doctor_id=doctor.id,
         appointment_date=data.day,

@@ -1,0 +1,100 @@
+"""Render every dock, the sign-in dialog and the waiting-room display to PNGs over the demo clinic.
+
+    QT_QPA_PLATFORM=offscreen .venv/bin/python -m ui.screenshots [docs/screenshots]
+
+The pictures in the README come from this command, so they show the application as it is.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+def settle(app: object, seconds: float = 0.8) -> None:
+    from ui.worker import worker
+
+    end = time.time() + 30
+    quiet_since = time.time()
+    while time.time() < end:
+        app.processEvents()  # type: ignore[attr-defined]
+        if not worker().idle():
+            quiet_since = time.time()
+        elif time.time() - quiet_since > seconds:
+            return
+        time.sleep(0.02)
+
+
+def main(out: str = "docs/screenshots") -> list[Path]:
+    from hms_desktop.demo import ADMIN, open_demo
+    from hms_desktop.storage.paths import StorePaths
+    from ui.app import _style
+    from ui.dialogs.login import LoginDialog
+    from ui.main_window import MainWindow
+    from ui.qt import QApplication, QSettings
+    from ui.session import AppSession
+    from ui.waiting_room import WaitingRoomWindow
+
+    app = QApplication.instance() or QApplication([sys.argv[0]])
+    _style(app)  # type: ignore[arg-type]
+    target = Path(out)
+    target.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        store = open_demo(StorePaths(Path(tmp) / "demo"))
+        session = AppSession.open(store)
+
+        def save(widget: object, name: str) -> None:
+            settle(app)
+            path = target / f"{name}.png"
+            widget.grab().save(str(path))  # type: ignore[attr-defined]
+            written.append(path)
+
+        login = LoginDialog(session, hint="Demo clinic: sign in with the accounts shown here.")
+        login.email.setText(ADMIN[0])
+        login.show()
+        save(login, "sign-in")
+        login.close()
+        session.login(*ADMIN)
+        window = MainWindow(session, QSettings(str(Path(tmp) / "ui.ini"), QSettings.Format.IniFormat))
+        window.resize(1440, 900)
+        window.show()
+        for key in list(window.docks):
+            widget = window.dock_widget(key)
+            for other_key, other in window.docks.items():
+                other.setVisible(other_key == key)
+            settle(app)
+            if key == "reception":
+                widget.search.setText("ra")
+                settle(app)
+                widget.open_row(0)
+                for tab in range(widget.tabs.count()):
+                    widget.tabs.setCurrentIndex(tab)
+                    save(window, f"reception-{widget.tabs.tabText(tab).lower()}")
+                continue
+            tabs = getattr(widget, "tabs", None)
+            if tabs is not None:
+                for tab in range(tabs.count()):
+                    tabs.setCurrentIndex(tab)
+                    save(window, f"{key}-{tabs.tabText(tab).lower().replace(' ', '-')}")
+            else:
+                save(window, key)
+        board = WaitingRoomWindow(session)
+        board.resize(1600, 900)
+        board.show()
+        save(board, "waiting-room")
+        board.close()
+        window.close()
+        store.close()
+    for path in written:
+        print(path)
+    return written
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:2])
