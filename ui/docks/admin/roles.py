@@ -1,0 +1,273 @@
+"""Roles tab: the permission matrix. Rows are the permission codes grouped by area (with what each allows),
+columns are the roles; a tick gives the permission. Save writes every changed role with one ``update_role``
+each. Super Admin (built in) always holds everything, so its column is read-only; so is any right over the
+system the signed-in user does not hold (they cannot hand it out)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+from hms_desktop.security.permissions import CATALOGUE, PRIVILEGED
+from hms_desktop.services.roles import RoleView, create_role, delete_role, list_roles, update_role
+from ui.docks.admin.common import AdminTab, button, line, message_label, row_of, say
+from ui.qt import (
+    QAbstractItemView,
+    QBrush,
+    QColor,
+    QFont,
+    QHeaderView,
+    QKeySequence,
+    QLabel,
+    QMessageBox,
+    QShortcut,
+    Qt,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+from ui.session import AppSession
+from ui.worker import run
+
+FIXED_COLUMNS = 2  # permission, what it allows
+CHANGED = QBrush(QColor("#fff3bf"))
+
+
+def areas() -> dict[str, list[str]]:
+    """Codes by area (``patients.view`` -> ``patients``), in the catalogue's order."""
+    grouped: dict[str, list[str]] = {}
+    for code in CATALOGUE:
+        grouped.setdefault(code.split(".")[0], []).append(code)
+    return grouped
+
+
+class RolesTab(AdminTab):
+    def __init__(self, session: AppSession, parent: QWidget | None = None) -> None:
+        super().__init__(session, parent)
+        self.manage = session.can("roles.manage")
+        self.roles: list[RoleView] = []
+        self.original: dict[str, frozenset[str]] = {}  # role name -> permissions as stored
+        self.state: dict[str, set[str]] = {}  # role name -> permissions as ticked
+        self.rows: dict[str, int] = {}  # code -> row
+        self.columns: dict[str, int] = {}  # role name -> column
+        self._building = False
+        self.matrix = QTableWidget()
+        self.matrix.setObjectName("permissionMatrix")
+        self.matrix.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.matrix.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.matrix.verticalHeader().hide()
+        self.matrix.verticalHeader().setDefaultSectionSize(self.matrix.fontMetrics().height() + 8)
+        self.matrix.itemChanged.connect(self._changed)
+        self.save_button = button("Save changes", "saveRoles", self.save)
+        self.revert_button = button("Undo changes", "revertRoles", self.refresh)
+        self.new_name = line("newRoleName", "name of a new role", self.add_role)
+        self.add_button = button("Add role", "addRole", self.add_role)
+        self.delete_button = button("Delete the selected role...", "deleteRole", self.delete)
+        self.message = message_label("rolesMessage")
+        hint = QLabel("Tick a box to give a role that permission; Space ticks the selected box. Ctrl+S saves.")
+        box = QVBoxLayout(self)
+        box.addWidget(hint)
+        box.addWidget(self.matrix)
+        box.addWidget(self.message)
+        box.addLayout(row_of(self.save_button, self.revert_button))
+        box.addLayout(row_of(self.new_name, self.add_button, self.delete_button))
+        for w in (self.save_button, self.revert_button, self.new_name, self.add_button, self.delete_button):
+            w.setVisible(self.manage)
+        hint.setVisible(self.manage)
+        save = QShortcut(QKeySequence("Ctrl+S"), self)
+        save.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        save.activated.connect(self.save)
+        self._dirty_changed()
+
+    # --- loading and drawing
+
+    def refresh(self) -> None:
+        run(self, list_roles, self.session.ctx, done=self._loaded)
+
+    def activate(self) -> None:
+        if not self.dirty():  # coming back to the tab keeps unsaved ticks
+            super().activate()
+
+    def _loaded(self, roles: list[RoleView]) -> None:
+        self.roles = roles
+        self.original = {r.name: r.permissions for r in roles}
+        self.state = {r.name: set(r.permissions) for r in roles}
+        self._draw()
+
+    def editable(self, role: RoleView, code: str) -> bool:
+        if not self.manage or role.is_system:
+            return False
+        return code not in PRIVILEGED or self.session.actor.can(code)
+
+    def _draw(self) -> None:
+        self._building = True
+        grouped = areas()
+        m = self.matrix
+        m.clear()
+        m.clearSpans()
+        m.setColumnCount(FIXED_COLUMNS + len(self.roles))
+        m.setRowCount(len(grouped) + len(CATALOGUE))
+        m.setHorizontalHeaderLabels(["Permission", "What it allows", *[r.name for r in self.roles]])
+        self.columns = {r.name: FIXED_COLUMNS + i for i, r in enumerate(self.roles)}
+        for r in self.roles:
+            header = m.horizontalHeaderItem(self.columns[r.name])
+            header.setToolTip(r.description + (" (built in: always every permission)" if r.is_system else ""))
+        self.rows = {}
+        bold = QFont()
+        bold.setBold(True)
+        row = 0
+        for area, codes in grouped.items():
+            title = QTableWidgetItem(area.replace("_", " ").capitalize())
+            title.setFont(bold)
+            title.setFlags(Qt.ItemFlag.ItemIsEnabled)
+            m.setItem(row, 0, title)
+            m.setSpan(row, 0, 1, m.columnCount())
+            row += 1
+            for code in codes:
+                self.rows[code] = row
+                for col, text in ((0, code), (1, CATALOGUE[code])):
+                    item = QTableWidgetItem(text)
+                    item.setToolTip(CATALOGUE[code])
+                    item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
+                    m.setItem(row, col, item)
+                for role in self.roles:
+                    m.setItem(row, self.columns[role.name], self._cell(role, code))
+                row += 1
+        header = m.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Interactive)  # long texts: the roles stay in view
+        m.setColumnWidth(1, 200)
+        self._building = False
+        self._dirty_changed()
+
+    def _cell(self, role: RoleView, code: str) -> QTableWidgetItem:
+        item = QTableWidgetItem()
+        flags = Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEnabled
+        if self.editable(role, code):
+            flags |= Qt.ItemFlag.ItemIsUserCheckable
+        else:
+            why = "Super Admin always holds every permission." if role.is_system else "You cannot give this right."
+            item.setToolTip(why)
+        item.setFlags(flags)
+        ticked = role.is_system or code in self.state[role.name]
+        item.setCheckState(Qt.CheckState.Checked if ticked else Qt.CheckState.Unchecked)
+        item.setData(Qt.ItemDataRole.UserRole, (role.name, code))
+        if code in self.state[role.name] and code not in self.original.get(role.name, frozenset()):
+            item.setBackground(CHANGED)
+        elif code not in self.state[role.name] and code in self.original.get(role.name, frozenset()):
+            item.setBackground(CHANGED)
+        return item
+
+    def cell(self, code: str, role: str) -> QTableWidgetItem:
+        """The tick box of ``code`` for ``role``."""
+        return self.matrix.item(self.rows[code], self.columns[role])
+
+    # --- ticking
+
+    def _changed(self, item: QTableWidgetItem) -> None:
+        key = item.data(Qt.ItemDataRole.UserRole)
+        if self._building or not key:
+            return
+        name, code = key
+        chosen = self.state[name]
+        if item.checkState() == Qt.CheckState.Checked:
+            chosen.add(code)
+        else:
+            chosen.discard(code)
+        self._building = True
+        item.setBackground(CHANGED if (code in chosen) != (code in self.original[name]) else QBrush())
+        self._building = False
+        self._dirty_changed()
+
+    def changed_roles(self) -> list[RoleView]:
+        return [r for r in self.roles if not r.is_system and self.state[r.name] != self.original[r.name]]
+
+    def dirty(self) -> bool:
+        return bool(self.changed_roles())
+
+    def _dirty_changed(self) -> None:
+        changed = self.changed_roles()
+        self.save_button.setEnabled(bool(changed))
+        self.revert_button.setEnabled(bool(changed))
+        if changed:
+            say(self.message, "Not saved yet: " + ", ".join(r.name for r in changed) + ".")
+
+    # --- saving, adding, deleting
+
+    def save(self) -> None:
+        if not self.manage:
+            return
+        changes = [(r.id, sorted(self.state[r.name])) for r in self.changed_roles()]
+        if not changes:
+            return
+        self.save_button.setEnabled(False)
+        ctx = self.session.ctx
+
+        def write() -> list[RoleView]:
+            return [update_role(ctx, role_id, permissions=codes) for role_id, codes in changes]
+
+        run(self, write, done=self._saved, failed=self._save_failed, label="Saving roles...")
+
+    def _saved(self, saved: list[RoleView]) -> None:
+        for role in saved:
+            self.original[role.name] = role.permissions
+        self._draw()
+        say(self.message, "Saved: " + ", ".join(r.name for r in saved) + ".")
+
+    def _save_failed(self, exc: BaseException) -> None:
+        """Some roles may have been saved before the one that failed: take the stored sets as the new baseline,
+        keep the ticks, so only what is still unsaved shows as changed."""
+        text = getattr(exc, "message", str(exc))
+
+        def rebase(roles: list[RoleView]) -> None:
+            self.original.update({r.name: r.permissions for r in roles})
+            self._draw()
+            say(self.message, text, error=True)
+
+        run(self, list_roles, self.session.ctx, done=rebase)
+
+    def add_role(self) -> None:
+        name = self.new_name.text()
+        self._job(lambda ctx: create_role(ctx, name, []), self._added)
+
+    def _added(self, role: RoleView) -> None:
+        self.new_name.clear()
+        self.roles = sorted([*self.roles, role], key=lambda r: r.name)
+        self.original[role.name] = role.permissions
+        self.state[role.name] = set(role.permissions)
+        self._draw()
+        say(self.message, f"Added {role.name}: tick its permissions, then Save.")
+
+    def selected_role(self) -> RoleView | None:
+        col = self.matrix.currentColumn()
+        return next((r for r in self.roles if self.columns.get(r.name) == col), None)
+
+    def delete(self) -> None:
+        role = self.selected_role()
+        if role is None:
+            say(self.message, "Click a box in the role's column first.", error=True)
+            return
+        answer = QMessageBox.question(self, "Delete role", f"Delete the role {role.name}?")
+        if answer == QMessageBox.StandardButton.Yes:
+            self.delete_role(role.id)
+
+    def delete_role(self, role_id: uuid.UUID) -> None:
+        self._job(lambda ctx: delete_role(ctx, role_id), lambda _r: self._deleted(role_id))
+
+    def _deleted(self, role_id: uuid.UUID) -> None:
+        gone = next(r for r in self.roles if r.id == role_id)
+        self.roles = [r for r in self.roles if r.id != role_id]
+        self.original.pop(gone.name, None)
+        self.state.pop(gone.name, None)
+        self._draw()
+        say(self.message, f"Deleted {gone.name}.")
+
+    def _job(self, call: Callable[..., object], done: Callable[..., None]) -> None:
+        ctx = self.session.ctx
+        run(
+            self,
+            lambda: call(ctx),
+            done=done,
+            failed=lambda exc: say(self.message, getattr(exc, "message", str(exc)), error=True),
+        )
