@@ -14,6 +14,8 @@ from hms_desktop.audit.verify import VerifyReport, verify
 from hms_desktop.context import Context
 from hms_desktop.errors import ValidationError
 from hms_desktop.security.permissions import requires
+from hms_desktop.services.clinic_time import zone_of
+from hms_desktop.services.hospital import clinic_settings
 from hms_desktop.services.paging import Page, check_page
 
 
@@ -44,8 +46,8 @@ class AuditQuery:
     entity_id: str | None = None
     patient_id: uuid.UUID | None = None
     outcome: str | None = None
-    date_from: date | None = None  # inclusive, in UTC
-    date_to: date | None = None  # inclusive, in UTC
+    date_from: date | None = None  # inclusive, a day in the clinic's time zone
+    date_to: date | None = None  # inclusive, a day in the clinic's time zone
 
 
 def _entry(row: AuditLog) -> AuditEntry:
@@ -87,12 +89,14 @@ def search_audit(ctx: Context, query: AuditQuery, *, page: int = 1, page_size: i
         conditions.append(AuditLog.patient_id == query.patient_id)
     if query.outcome:
         conditions.append(AuditLog.outcome == query.outcome)
-    if query.date_from:
-        conditions.append(AuditLog.occurred_at >= datetime.combine(query.date_from, time.min, ctx.clock.now().tzinfo))
-    if query.date_to:
-        end = datetime.combine(query.date_to + timedelta(days=1), time.min, ctx.clock.now().tzinfo)
-        conditions.append(AuditLog.occurred_at < end)
     with ctx.transaction(readonly=True) as tx:
+        zone = zone_of(clinic_settings(tx.session))
+        if query.date_from:
+            conditions.append(AuditLog.occurred_at >= datetime.combine(query.date_from, time.min, zone))
+        if query.date_to:
+            conditions.append(
+                AuditLog.occurred_at < datetime.combine(query.date_to + timedelta(days=1), time.min, zone)
+            )
         total = int(tx.session.scalar(select(func.count()).select_from(AuditLog).where(*conditions)) or 0)
         rows = tx.session.scalars(
             select(AuditLog)
