@@ -90,6 +90,12 @@ class Transaction:
         self.readonly = readonly
         self._session: HmsSession | None = None
         self._committed = False
+        # Who the automatic audit rows name when that is not yet the context's actor (signing in).
+        self.acting_as: Actor | None = None
+
+    @property
+    def actor(self) -> Actor:
+        return self.acting_as or self.ctx.actor
 
     @property
     def session(self) -> HmsSession:

@@ -22,6 +22,9 @@ log = logging.getLogger("hms")
 def _style(app: QApplication) -> None:
     from importlib import resources
 
+    font = app.font()
+    font.setPointSizeF(10.5)  # set as the application font, so windows such as the waiting room can go larger
+    app.setFont(font)
     try:
         app.setStyleSheet(resources.files("resources").joinpath("styles/app.qss").read_text("utf-8"))
     except OSError:

@@ -44,10 +44,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("HMS Desktop")
         self.setObjectName("mainWindow")
         self.setDockNestingEnabled(True)
-        centre = QLabel("Open a module from the View menu.")
-        centre.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        centre.setObjectName("emptyCentre")
-        self.setCentralWidget(centre)
+        # No central widget: the docks share the whole window (an empty window means: open one from View).
         self._menus()
         for spec in DOCKS:
             if session.can(*spec.permissions):

@@ -114,7 +114,7 @@ def _append(
     actor: Actor | None,
 ) -> AuditLog:
     ctx = tx.ctx
-    who = actor or ctx.actor
+    who = actor or tx.actor
     chain = ctx.workstation.chain
     seq, prev = _head(session, chain)
     row = AuditLog(
@@ -163,7 +163,7 @@ def _before_flush(session: Session, flush_context: UOWTransaction, instances: ob
     tx: Transaction | None = session.info.get("hms_tx")
     if tx is None:
         return
-    user_id = tx.ctx.actor.user_id
+    user_id = tx.actor.user_id
     now = tx.ctx.clock.now()
     for obj in _audited(session.new):
         if obj.id is None:

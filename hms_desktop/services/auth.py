@@ -67,6 +67,7 @@ def login(ctx: Context, email: str, password: str) -> SessionTokens:
     address = _normal_email(email)
     anonymous = Actor(None, address or "(blank)")
     with ctx.transaction() as tx:
+        tx.acting_as = anonymous
         now = ctx.clock.now()
         user = tx.session.scalar(select(User).where(User.email == address, User.deleted_at.is_(None)))
         if user is None:
@@ -118,12 +119,13 @@ def login(ctx: Context, email: str, password: str) -> SessionTokens:
                 )
             tx.commit()
             raise AuthError(_locked_message(now + delay, now) if delay else BAD_LOGIN)
+        actor = load_actor(tx.session, user)
+        tx.acting_as = actor
         user.failed_logins = 0
         user.locked_until = None
         user.last_login_at = now
         if passwords.needs_rehash(user.password_hash):
             user.password_hash = passwords.hash_password(password)
-        actor = load_actor(tx.session, user)
         result = sessions.issue(tx, user, actor)
         record(tx, "login", entity_type="users", entity_id=user.id, actor=result.actor)
         tx.commit()
@@ -140,6 +142,7 @@ def refresh(ctx: Context, refresh_token: str) -> SessionTokens:
             raise TokenError("This session is not known; sign in again.")
         user = tx.session.get(User, token.user_id)
         who = Actor(token.user_id, user.email if user else "?")
+        tx.acting_as = who
         if token.used_at is not None:
             sessions.revoke_family(tx, token.family_id, "reuse")
             record(
@@ -232,6 +235,7 @@ def request_password_reset(ctx: Context, email: str) -> None:
     with ctx.transaction() as tx:
         now = ctx.clock.now()
         user = tx.session.scalar(select(User).where(User.email == address, User.deleted_at.is_(None)))
+        tx.acting_as = Actor(user.id, user.email) if user is not None else Actor(None, address or "(blank)")
         if user is None or user.status != "active":
             record(
                 tx,
@@ -288,6 +292,7 @@ def reset_password(ctx: Context, code: str, new_password: str) -> None:
         user = tx.session.get(User, row.user_id)
         if user is None or user.status != "active":
             raise TokenError(BAD_RESET)
+        tx.acting_as = Actor(user.id, user.email)
         passwords.check_password_rules(new_password, field="new_password", email=user.email, name=user.full_name)
         user.password_hash = passwords.hash_password(new_password)
         user.password_changed_at = now

@@ -79,6 +79,8 @@ class BookingPanel(QWidget):
         self.list.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.list.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.list.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.list.verticalHeader().hide()
+        self.slots.verticalHeader().hide()
         actions = QHBoxLayout()
         for text, name, slot in (
             ("Check in", "checkIn", self.check_in),
@@ -152,6 +154,10 @@ class BookingPanel(QWidget):
                 item = QTableWidgetItem(text)
                 item.setBackground(QBrush(QColor(STATE_COLOURS.get(state, "#fde2e4"))))
                 self.slots.setItem(i, c, item)
+        first_open = next((i for i, s in enumerate(slots.slots) if s.state != "past"), None)
+        if first_open is not None and self.slots.currentRow() < 0:
+            self.slots.setCurrentCell(first_open, 0)
+            self.slots.scrollToItem(self.slots.item(first_open, 0))
         self.list.setRowCount(len(self.appointments))
         for i, a in enumerate(self.appointments):
             for c, text in enumerate([a.code, f"{a.slot_start:%H:%M}", a.patient_name, a.appointment_type, a.status]):

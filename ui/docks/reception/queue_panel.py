@@ -47,6 +47,7 @@ class QueuePanel(QWidget):
             table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
             table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
             table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+            table.verticalHeader().hide()
         self.call_button = QPushButton("Call next  (F9)")
         self.call_button.setObjectName("callNext")
         self.skip_button = QPushButton("Skip (not here)")
