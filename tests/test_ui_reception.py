@@ -144,3 +144,15 @@ def test_idle_lock_keeps_the_work(qtbot: Any, store: Store, tmp_path: Path) -> N
     QTest.keyClick(overlay.password, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: not window.idle_lock.locked, timeout=5000)
     assert reception.form.name.text() == "Half Typed Name"
+
+
+def test_enter_in_the_email_field_moves_to_the_password(qtbot: Any, store: Store) -> None:
+    session = AppSession.open(store)
+    dialog = LoginDialog(session)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    QTest.keyClicks(dialog.email, ADMIN_EMAIL)
+    QTest.keyClick(dialog.email, Qt.Key.Key_Return)
+    qtbot.wait(300)
+    assert not dialog.error.isVisible() and session.tokens is None  # no sign-in with an empty password
+    assert dialog.password.hasFocus()

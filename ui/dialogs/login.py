@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from ui.qt import (
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
+    QHBoxLayout,
     QLabel,
+    QLayout,
     QLineEdit,
     QPushButton,
     QVBoxLayout,
@@ -22,7 +23,9 @@ class LoginDialog(QDialog):
         self.session = session
         self.setWindowTitle("Sign in - HMS Desktop")
         self.setObjectName("loginDialog")
+        self.setMinimumWidth(480)
         box = QVBoxLayout(self)
+        box.setSizeConstraint(QLayout.SizeConstraint.SetMinimumSize)
         title = QLabel("HMS Desktop")
         title.setObjectName("loginTitle")
         box.addWidget(title)
@@ -46,19 +49,23 @@ class LoginDialog(QDialog):
         self.error.setWordWrap(True)
         self.error.hide()
         box.addWidget(self.error)
-        buttons = QDialogButtonBox()
-        self.sign_in = buttons.addButton("Sign in", QDialogButtonBox.ButtonRole.AcceptRole)
-        self.sign_in.setDefault(True)
+        # Plain buttons, none of them default: Enter is handled per field (email -> password -> sign in), so
+        # Enter in the email field cannot sign in with an empty password.
+        self.sign_in = QPushButton("Sign in")
+        self.sign_in.setObjectName("signIn")
         forgot = QPushButton("Forgot password?")
         forgot.setFlat(True)
-        buttons.addButton(forgot, QDialogButtonBox.ButtonRole.HelpRole)
-        buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
-        buttons.rejected.connect(self.reject)
+        cancel = QPushButton("Cancel")
+        buttons = QHBoxLayout()
+        for b in (self.sign_in, forgot, cancel):
+            b.setAutoDefault(False)
+            buttons.addWidget(b)
+        cancel.clicked.connect(self.reject)
         self.sign_in.clicked.connect(self.submit)
         forgot.clicked.connect(self.forgot)
         self.password.returnPressed.connect(self.submit)
         self.email.returnPressed.connect(self.password.setFocus)
-        box.addWidget(buttons)
+        box.addLayout(buttons)
         self.email.setFocus()
 
     def submit(self) -> None:

@@ -104,6 +104,7 @@ class BookingPanel(QWidget):
         box.addWidget(self.list, 2)
         box.addLayout(actions)
         self.appointments: list[appt.AppointmentView] = []
+        self.focus_id: uuid.UUID | None = None
         self.day_slots: appt.DaySlots | None = None
         self.doctor.currentIndexChanged.connect(lambda _i: self.refresh())
         self.day.dateChanged.connect(lambda _d: self.refresh())
@@ -162,6 +163,8 @@ class BookingPanel(QWidget):
         for i, a in enumerate(self.appointments):
             for c, text in enumerate([a.code, f"{a.slot_start:%H:%M}", a.patient_name, a.appointment_type, a.status]):
                 self.list.setItem(i, c, QTableWidgetItem(text))
+            if a.id == self.focus_id:
+                self.list.setCurrentCell(i, 0)
         self.changed.emit()
 
     def _slot(self, row: int) -> time | None:
@@ -178,7 +181,11 @@ class BookingPanel(QWidget):
             return
         data = appt.BookingInput(self.patient.id, doctor, self.chosen_day(), start, self.kind.currentData())
         ctx = self.session.ctx
-        run(self, appt.book_appointment, ctx, data, done=lambda _a: self.refresh(), label="Booking...")
+        run(self, appt.book_appointment, ctx, data, done=self._booked, label="Booking...")
+
+    def _booked(self, booked: appt.AppointmentView) -> None:
+        self.focus_id = booked.id  # selected when the list comes back, so Ctrl+I checks this one in
+        self.refresh()
 
     def selected(self) -> appt.AppointmentView | None:
         row = self.list.currentRow()
@@ -187,6 +194,7 @@ class BookingPanel(QWidget):
     def check_in(self) -> None:
         a = self.selected()
         if a is not None:
+            self.focus_id = a.id
             run(self, queue.check_in, self.session.ctx, a.id, done=lambda _e: self.refresh())
 
     def cancel(self) -> None:
