@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -107,3 +108,28 @@ def test_reset_clears_a_lockout(ctx: Context, sink: Sink) -> None:
     auth.request_password_reset(ctx, ADMIN_EMAIL)
     auth.reset_password(ctx, mailed_code(ctx, sink), NEW_PASSWORD)
     auth.login(ctx, ADMIN_EMAIL, NEW_PASSWORD)
+
+
+def test_the_app_s_delivery_thread_sends_with_the_clinic_s_settings(system_ctx: Context, sink: Sink) -> None:
+    from hms_desktop.notifications.mail_server import mail_server, start_delivery
+    from hms_desktop.services.hospital import update_settings
+
+    assert mail_server(system_ctx) is None  # not set up yet: the queue waits
+    update_settings(
+        system_ctx,
+        {
+            "smtp_host": "127.0.0.1",
+            "smtp_port": sink.port,
+            "smtp_tls": "none",
+            "smtp_from": "clinic@sunrise.example.in",
+        },
+    )
+    auth.request_password_reset(system_ctx, ADMIN_EMAIL)
+    stop = start_delivery(system_ctx, interval=0.2)
+    try:
+        deadline = time.time() + 10
+        while not sink.received and time.time() < deadline:
+            time.sleep(0.05)
+    finally:
+        stop.set()
+    assert sink.received and sink.received[0][1] == [ADMIN_EMAIL]

@@ -132,9 +132,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         QMessageBox.critical(None, "HMS Desktop", exc.message)
         return 1
     session = AppSession.open(store)
+    from hms_desktop.notifications.mail_server import start_delivery
+
+    mail = start_delivery(session.base)  # password-reset emails can be asked for from the sign-in window
     controller = AppController(session, hint)
     controller.show_login()
     code = app.exec()
+    mail.set()
     session.close()
     return int(code)
 

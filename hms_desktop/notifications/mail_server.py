@@ -1,0 +1,29 @@
+"""The clinic's mail server, built from its settings and the key store, and the background delivery thread."""
+
+from __future__ import annotations
+
+import threading
+
+from hms_desktop.context import Actor, Context
+from hms_desktop.notifications.smtp import MailServer
+from hms_desktop.notifications.worker import run_worker
+from hms_desktop.services.hospital import smtp_settings
+
+
+def mail_server(ctx: Context) -> MailServer | None:
+    """None while email is not set up (no SMTP host); the worker then leaves the queue as it is."""
+    config = smtp_settings(ctx)
+    if not config.host or not config.from_addr:
+        return None
+    return MailServer(config.host, config.port, config.tls, config.user, config.password or "", config.from_addr)
+
+
+def start_delivery(ctx: Context, *, interval: float = 15) -> threading.Event:
+    """Deliver queued email in a daemon thread, as the system; set the returned event to stop it."""
+    system = ctx.as_actor(Actor.system("mail delivery"))
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=run_worker, args=(system, lambda: mail_server(system), stop, interval), name="hms-mail", daemon=True
+    )
+    thread.start()
+    return stop
