@@ -129,3 +129,14 @@ def make_user(system_ctx: Context):  # type: ignore[no-untyped-def]
         return create_user(system_ctx, UserInput(address, name, password, list(roles), must_change_password=False))
 
     return make
+
+
+@pytest.fixture
+def sink():  # type: ignore[no-untyped-def]
+    """A running SMTP server on loopback (aiosmtpd) for one test."""
+    from tests.smtp_sink import Sink
+
+    server = Sink()
+    server.start()
+    yield server
+    server.stop()

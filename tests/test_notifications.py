@@ -6,7 +6,6 @@ import base64
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -43,14 +42,6 @@ from tests.smtp_sink import Sink
 
 T0 = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 SMTP_PASSWORD = "Tamarind-Smtp-Pass-99"
-
-
-@pytest.fixture
-def sink() -> Iterator[Sink]:
-    s = Sink()
-    s.start()
-    yield s
-    s.stop()
 
 
 @pytest.fixture

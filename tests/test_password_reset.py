@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -21,14 +20,6 @@ from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
 from tests.smtp_sink import Sink
 
 NEW_PASSWORD = "Cardamom-Lantern-2027"
-
-
-@pytest.fixture
-def sink() -> Iterator[Sink]:
-    s = Sink()
-    s.start()
-    yield s
-    s.stop()
 
 
 @pytest.fixture

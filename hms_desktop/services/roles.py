@@ -12,6 +12,7 @@ from db.models.identity import Permission, Role, RolePermission, User, UserRole
 from hms_desktop.context import Context, Transaction
 from hms_desktop.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from hms_desktop.security.permissions import CATALOGUE, may_grant, requires
+from hms_desktop.services.links import set_links
 from hms_desktop.validation import clean_text
 
 
@@ -87,21 +88,15 @@ def _unique_name(tx: Transaction, name: str, own_id: uuid.UUID | None = None) ->
 
 
 def _apply_codes(tx: Transaction, role: Role, codes: set[str]) -> None:
-    perms = {p.code: p for p in tx.session.scalars(select(Permission))}
-    links = {
-        rp.permission_id: rp
-        for rp in tx.session.scalars(select(RolePermission).where(RolePermission.role_id == role.id))
-    }
-    wanted = {perms[c].id for c in codes}
-    now = tx.ctx.clock.now()
-    for pid, link in links.items():
-        if pid in wanted and link.deleted_at is not None:
-            link.deleted_at = None
-        elif pid not in wanted and link.deleted_at is None:
-            link.deleted_at = now
-    for pid in wanted - links.keys():
-        tx.session.add(RolePermission(role_id=role.id, permission_id=pid))
-    tx.session.flush()
+    perms = {p.code: p.id for p in tx.session.scalars(select(Permission))}
+    links = tx.session.scalars(select(RolePermission).where(RolePermission.role_id == role.id))
+    set_links(
+        tx,
+        links,
+        lambda rp: rp.permission_id,
+        {perms[c] for c in codes},
+        lambda pid: RolePermission(role_id=role.id, permission_id=pid),
+    )
 
 
 @requires("roles.view")

@@ -21,6 +21,7 @@ from hms_desktop.security import passwords
 from hms_desktop.security.actors import role_names
 from hms_desktop.security.permissions import SUPER_ADMIN, may_grant, requires
 from hms_desktop.services import sessions
+from hms_desktop.services.links import set_links
 from hms_desktop.services.roles import role_codes
 from hms_desktop.validation import clean_email, clean_mobile, clean_text
 
@@ -108,16 +109,10 @@ def active_super_admins(tx: Transaction) -> int:
 
 
 def _set_roles(tx: Transaction, user: User, roles: Sequence[Role]) -> None:
-    wanted = {r.id for r in roles}
-    existing = {ur.role_id: ur for ur in tx.session.scalars(select(UserRole).where(UserRole.user_id == user.id))}
-    for role_id, link in existing.items():
-        if role_id in wanted and link.deleted_at is not None:
-            link.deleted_at = None
-        elif role_id not in wanted and link.deleted_at is None:
-            link.deleted_at = tx.ctx.clock.now()
-    for role_id in wanted - existing.keys():
-        tx.session.add(UserRole(user_id=user.id, role_id=role_id))
-    tx.session.flush()
+    links = tx.session.scalars(select(UserRole).where(UserRole.user_id == user.id))
+    set_links(
+        tx, links, lambda ur: ur.role_id, {r.id for r in roles}, lambda rid: UserRole(user_id=user.id, role_id=rid)
+    )
 
 
 @requires("users.manage")

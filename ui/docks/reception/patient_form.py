@@ -149,18 +149,9 @@ class PatientForm(QWidget):
         box.addLayout(form)
         box.addLayout(buttons)
         box.addStretch()
-        for w in (
-            self.name,
-            self.phone,
-            self.alt_phone,
-            self.email,
-            self.address,
-            self.city,
-            self.pincode,
-            self.emergency_name,
-            self.emergency_phone,
-            self.id_number,
-        ):
+        self.lines = [self.name, self.phone, self.alt_phone, self.email, self.address, self.city, self.pincode]
+        self.lines += [self.emergency_name, self.emergency_phone, self.id_number]
+        for w in self.lines:
             w.returnPressed.connect(self.save)
 
     def _line(self, name: str, placeholder: str) -> QLineEdit:
@@ -224,18 +215,7 @@ class PatientForm(QWidget):
     def clear(self) -> None:
         self.patient_id = None
         self.title.setText("New patient")
-        for w in (
-            self.name,
-            self.phone,
-            self.alt_phone,
-            self.email,
-            self.address,
-            self.city,
-            self.pincode,
-            self.emergency_name,
-            self.emergency_phone,
-            self.id_number,
-        ):
+        for w in self.lines:
             w.clear()
         self.errors.clear()
         self.name.setFocus()
