@@ -12,7 +12,7 @@ from sqlalchemy import func, select, text
 
 from db.models.notifications import NotificationQueueItem
 from hms_desktop.clock import FixedClock
-from hms_desktop.context import Context
+from hms_desktop.context import Actor, Context
 from hms_desktop.errors import AuthError, TokenError, ValidationError
 from hms_desktop.notifications.worker import deliver_due
 from hms_desktop.services import auth
@@ -116,7 +116,8 @@ def test_the_app_s_delivery_thread_sends_with_the_clinic_s_settings(system_ctx: 
         },
     )
     auth.request_password_reset(system_ctx, ADMIN_EMAIL)
-    stop = start_delivery(system_ctx, interval=0.2)
+    # as the app does: started before anyone signs in, with the store's anonymous context
+    stop = start_delivery(system_ctx.as_actor(Actor.anonymous()), interval=0.2)
     try:
         deadline = time.time() + 10
         while not sink.received and time.time() < deadline:

@@ -7,9 +7,11 @@ import threading
 from hms_desktop.context import Actor, Context
 from hms_desktop.notifications.smtp import MailServer
 from hms_desktop.notifications.worker import run_worker
+from hms_desktop.security.permissions import public, requires
 from hms_desktop.services.hospital import smtp_settings
 
 
+@requires("notifications.send")
 def mail_server(ctx: Context) -> MailServer | None:
     """None while email is not set up (no SMTP host); the worker then leaves the queue as it is."""
     config = smtp_settings(ctx)
@@ -18,8 +20,13 @@ def mail_server(ctx: Context) -> MailServer | None:
     return MailServer(config.host, config.port, config.tls, config.user, config.password or "", config.from_addr)
 
 
+@public
 def start_delivery(ctx: Context, *, interval: float = 15) -> threading.Event:
-    """Deliver queued email in a daemon thread, as the system; set the returned event to stop it."""
+    """Deliver queued email in a daemon thread, as the system; set the returned event to stop it.
+
+    Public because it acts for the clinic, not for the caller: the app starts it before anyone signs in
+    (a password reset can be asked for from the sign-in window), and the thread holds only the system actor.
+    """
     system = ctx.as_actor(Actor.system("mail delivery"))
     stop = threading.Event()
     thread = threading.Thread(
