@@ -104,6 +104,7 @@ class Transaction:
 
     def __enter__(self) -> Transaction:
         import hms_desktop.audit.trail  # noqa: F401 - registers the audit hook on HmsSession
+        import hms_desktop.sync.outbox  # noqa: F401 - registers the sync outbox hook (after the audit hook)
 
         bind = self.ctx.engine.execution_options(hms_readonly=True) if self.readonly else self.ctx.engine
         self._session = HmsSession(bind=bind, expire_on_commit=False, autoflush=True)

@@ -19,7 +19,7 @@ Handler = Callable[[argparse.Namespace], int]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from hms_desktop.cli import audit_cmds, sql_cmd, store_cmds
+    from hms_desktop.cli import audit_cmds, sql_cmd, store_cmds, sync_cmds
 
     parser = argparse.ArgumentParser(prog="hms", description="HMS Desktop administration")
     parser.add_argument("--version", action="version", version=f"hms {__version__}")
@@ -28,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     store_cmds.register(sub)
     sql_cmd.register(sub)
     audit_cmds.register(sub)
+    sync_cmds.register(sub)
     return parser
 
 

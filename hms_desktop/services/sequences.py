@@ -76,5 +76,11 @@ def next_number(tx: Transaction, series: Series, on: date, scope: str = "") -> t
 
 
 def next_code(tx: Transaction, series: Series, on: date, scope: str = "") -> str:
+    if not scope:  # once the store syncs, numbers come from this workstation's blocks (hms_desktop.sync.codes)
+        from hms_desktop.sync.codes import synced_code
+
+        code = synced_code(tx, series, on)
+        if code is not None:
+            return code
     period, number = next_number(tx, series, on, scope)
     return format_code(series, period, number)

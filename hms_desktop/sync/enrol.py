@@ -1,0 +1,174 @@
+"""Enrolment of a PC: an admin gives the server's URL and a one-time code; the PC gets its workstation id,
+name and short code, and keeps its refresh token in the store's key store.
+
+- A PC that already runs the clinic (``founder``) keeps its data: everything in it is queued for the first
+  push, and the numbers its code series already issued are reserved to it on the server.
+- A new PC starts from an empty store (``enrol_new_store``) and downloads the clinic at its first sync. Give
+  it the clinic's recovery key: then the audit chains of every PC verify on every PC, and the backups of
+  every PC open with that one key.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.engine import Connection
+
+from db.types import UTCDateTime
+from hms_desktop.audit.trail import record
+from hms_desktop.clock import Clock
+from hms_desktop.context import Actor
+from hms_desktop.errors import Conflict, ValidationError
+from hms_desktop.storage.keys import PassphraseSource, env_or_prompt
+from hms_desktop.storage.paths import StorePaths
+from hms_desktop.storage.store import Store, discard_new_store, init_store
+from hms_desktop.sync import state
+from hms_desktop.sync.codec import codec_for
+from hms_desktop.sync.policy import PULL_ONLY, spec, sql_table, synced
+from hms_desktop.sync.transport import Transport
+
+WORKSTATIONS = sql_table("workstations")
+OUTBOX = sql_table("sync_outbox")
+
+
+@dataclass(frozen=True)
+class EnrolResult:
+    workstation_id: uuid.UUID
+    name: str
+    short_code: str
+    clinic_name: str
+    founder: bool
+    queued: int  # rows of a founder queued for the first push
+
+
+@dataclass(frozen=True)
+class NewStoreEnrolment:
+    store: Store
+    result: EnrolResult
+    recovery_key: str | None  # the new store's own key when the clinic's was not given (shown once)
+
+
+def _local_facts(conn: Connection) -> dict[str, object]:
+    hospital = conn.execute(select(sql_table("hospitals").c.id).limit(1)).scalar_one_or_none()
+    ws = conn.execute(
+        select(WORKSTATIONS.c.id, WORKSTATIONS.c.short_code).where(WORKSTATIONS.c.is_local.is_(True))
+    ).first()
+    seq = sql_table("id_sequences")
+    series = [
+        {"series": s, "period": p, "next_value": int(n)}
+        for s, p, n in conn.execute(select(seq.c.series, seq.c.period, seq.c.next_value).where(seq.c.scope == ""))
+    ]
+    return {
+        "hospital_id": str(hospital) if hospital else None,
+        "workstation_id": str(ws[0]) if ws and hospital else None,
+        "short_code": ws[1] if ws and hospital else None,
+        "series": series if hospital else [],
+    }
+
+
+def enrol(store: Store, server_url: str, code: str, name: str, *, clock: Clock | None = None) -> EnrolResult:
+    """Enrol the store's PC with the central server (see the module's notes)."""
+    url = (server_url or "").strip().rstrip("/")
+    if not url.startswith(("http://", "https://")):
+        raise ValidationError("server_url", "Give the server's address, starting with http:// or https://.")
+    label = (name or "").strip()
+    if not 1 <= len(label) <= 100:
+        raise ValidationError("name", "Give this PC a name of 1 to 100 characters (for example Reception 1).")
+    if not (code or "").strip():
+        raise ValidationError("code", "Give the one-time enrolment code from the server's administrator.")
+    now = (clock or Clock()).now()
+    with store.engine.connect().execution_options(hms_readonly=True) as conn:
+        if state.identity(conn) is not None:
+            raise Conflict("This PC is already enrolled with a sync server.")
+        facts = _local_facts(conn)
+    with Transport(url, store.keys) as transport:
+        answer = transport.enrol({**facts, "code": code.strip(), "name": label})
+        transport.adopt(answer)  # the refresh token goes into the key store now
+    table = spec("workstations")
+    assert table is not None
+    ws = codec_for(table).decode(answer["workstation"])
+    founder = facts["hospital_id"] is not None
+    with store.engine.begin() as conn:
+        conn.execute(update(WORKSTATIONS).values(is_local=False))
+        if conn.execute(select(WORKSTATIONS.c.id).where(WORKSTATIONS.c.id == ws["id"])).first():
+            conn.execute(update(WORKSTATIONS).where(WORKSTATIONS.c.id == ws["id"]).values(**ws, is_local=True))
+        else:
+            conn.execute(insert(WORKSTATIONS).values(**ws, is_local=True))
+        conn.execute(delete(sql_table("sync_state")))
+        conn.execute(
+            insert(sql_table("sync_state")).values(
+                server_url=url, clinic_id=uuid.UUID(answer["clinic"]["id"]), workstation_id=ws["id"],
+                short_code=ws["short_code"], enrolled_at=now,
+            )
+        )  # fmt: skip
+        queued = _seed(conn, now) if founder else 0
+    _audit(store, ws["id"], ws["name"], url, clock)
+    return EnrolResult(ws["id"], ws["name"], ws["short_code"], str(answer["clinic"]["name"]), founder, queued)
+
+
+def _seed(conn: Connection, now: datetime) -> int:
+    """Queue every row a founder holds (and stamp the mutable ones with its clock) for the first push."""
+    stamp = state.tick(conn, now)
+    assert stamp is not None
+    queued = 0
+    for table in synced().values():
+        if table.name in PULL_ONLY:
+            continue
+        t = table.table
+        source = select(
+            sa.func.lower(sa.func.hex(sa.func.randomblob(16))),
+            sa.literal(table.name),
+            t.c.id,
+            sa.literal(stamp),
+            sa.literal(now, UTCDateTime()),
+            sa.literal(now, UTCDateTime()),
+        ).where(t.c.hlc.is_(None))
+        result = conn.execute(
+            insert(OUTBOX).from_select(["id", "table_name", "row_id", "hlc", "created_at", "updated_at"], source)
+        )
+        queued += result.rowcount or 0
+        if not table.append_only:
+            conn.execute(update(t).where(t.c.hlc.is_(None)).values(hlc=stamp, updated_at=t.c.updated_at))
+    return queued
+
+
+def _audit(store: Store, ws_id: uuid.UUID, name: str, url: str, clock: Clock | None) -> None:
+    from dataclasses import replace
+
+    from hms_desktop.context import WorkstationInfo
+    from hms_desktop.runtime import context_for
+
+    ctx = replace(
+        context_for(store, Actor.system("sync enrolment"), clock=clock), workstation=WorkstationInfo(ws_id, name)
+    )
+    with ctx.transaction() as tx:
+        record(tx, "sync_enrol", entity_type="workstations", entity_id=ws_id, detail=f"enrolled with {url[:200]}")
+        tx.commit()
+
+
+def enrol_new_store(
+    paths: StorePaths,
+    server_url: str,
+    code: str,
+    name: str,
+    *,
+    recovery_key: bytes | None = None,
+    key_mode: str = "auto",
+    passphrase_source: PassphraseSource = env_or_prompt,
+    clock: Clock | None = None,
+) -> NewStoreEnrolment:
+    """Create an empty store on a new PC and enrol it; its first sync downloads the clinic."""
+    created = init_store(paths, key_mode=key_mode, passphrase_source=passphrase_source)
+    store = created.store
+    try:
+        if recovery_key is not None:
+            store.keys.set("recovery-key", recovery_key)
+        result = enrol(store, server_url, code, name, clock=clock)
+    except BaseException:
+        discard_new_store(store)
+        raise
+    return NewStoreEnrolment(store, result, None if recovery_key is not None else created.recovery_key)

@@ -1,0 +1,93 @@
+"""The transactional outbox: session hooks on ``HmsSession``, next to the audit hook.
+
+``before_flush`` stamps every inserted, changed or deleted row of a pushable table with the next tick of
+this PC's hybrid logical clock (one tick per transaction, persisted in ``sync_state``) and remembers the
+row's previous clock; ``after_flush`` writes one ``sync_outbox`` entry per row in the same transaction. A
+store that is not enrolled pays one small read per write transaction and writes nothing.
+
+Rows applied from the server are written with plain connections, never through ``HmsSession``, so they
+neither re-enter the outbox nor get audited as local edits.
+
+The audit hook is imported first so that its ``before_flush`` (which adds the audit rows) runs before this
+one, and the audit rows of a change are stamped and queued with it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import event, insert
+from sqlalchemy.orm import Session, UOWTransaction
+
+import hms_desktop.audit.trail  # noqa: F401 - registers the audit hook first (see above)
+from db.ids import uuid7
+from hms_desktop.context import HmsSession, Transaction
+from hms_desktop.sync import state
+from hms_desktop.sync.policy import pushable, sql_table
+
+_OFF = "off"
+
+
+def _clock(session: Session, tx: Transaction) -> str | None:
+    """This transaction's clock value (ticked on first use), or None when the store does not sync."""
+    value = session.info.get("sync_hlc")
+    if value is None:
+        value = state.tick(session.connection(), tx.ctx.clock.now()) or _OFF
+        session.info["sync_hlc"] = value
+    return None if value == _OFF else str(value)
+
+
+def _queue(session: Session, name: str, row_id: uuid.UUID, base: str | None) -> None:
+    stamped: set[tuple[str, uuid.UUID]] = session.info.setdefault("sync_stamped", set())
+    key = (name, row_id)
+    if key in stamped:
+        return  # one entry per row per transaction: the row is read whole when it is pushed
+    stamped.add(key)
+    session.info.setdefault("sync_pending", []).append((name, row_id, base))
+
+
+def _table(obj: Any) -> str | None:
+    name = getattr(obj, "__tablename__", None)
+    return name if name is not None and pushable(name) else None
+
+
+@event.listens_for(HmsSession, "before_flush")
+def _stamp(session: Session, flush_context: UOWTransaction, instances: object) -> None:
+    tx: Transaction | None = session.info.get("hms_tx")
+    if tx is None:
+        return
+    new = [(o, n) for o in session.new if (n := _table(o))]
+    dirty = [(o, n) for o in session.dirty if (n := _table(o)) and session.is_modified(o, include_collections=False)]
+    deleted = [(o, n) for o in session.deleted if (n := _table(o))]
+    if not (new or dirty or deleted):
+        return
+    stamp = _clock(session, tx)
+    if stamp is None:
+        return
+    for obj, name in new:
+        if obj.id is None:
+            obj.id = uuid7()
+        obj.hlc = stamp
+        _queue(session, name, obj.id, None)
+    for obj, name in dirty:
+        base = obj.hlc
+        if base != stamp:
+            obj.hlc = stamp
+        _queue(session, name, obj.id, None if base == stamp else base)
+    for obj, name in deleted:
+        _queue(session, name, obj.id, obj.hlc)
+
+
+@event.listens_for(HmsSession, "after_flush")
+def _write(session: Session, flush_context: UOWTransaction) -> None:
+    pending: list[tuple[str, uuid.UUID, str | None]] = session.info.get("sync_pending") or []
+    if not pending:
+        return
+    stamp = session.info.get("sync_hlc")
+    rows = [
+        {"id": uuid7(), "table_name": name, "row_id": row_id, "base_hlc": base, "hlc": stamp}
+        for name, row_id, base in pending
+    ]
+    session.connection().execute(insert(sql_table("sync_outbox")), rows)
+    session.info["sync_pending"] = []

@@ -1,0 +1,99 @@
+"""Which tables and columns sync: the one place that decides it.
+
+Everything in the schema syncs (later modules too, with no extra work) except:
+- ``LOCAL_ONLY``: bookkeeping of this PC or of the server, secrets-bearing session rows, queued outbound
+  messages (sent by the PC that queued them) and the counters behind human codes;
+- ``PULL_ONLY``: rows the server manages (``workstations``), which PCs receive and never push;
+- ``LOCAL_COLUMNS``: per-store columns inside a synced table (``workstations.is_local``).
+
+Append-only ledgers never conflict (a row is written once). ``DERIVED`` columns are caches of a ledger
+(stock on hand): whoever applies synced rows recomputes them from the ledger instead of trusting a copy.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+from sqlalchemy import Column, Table
+
+from db.ledger import is_ledger
+from db.models import metadata
+
+LOCAL_ONLY = frozenset(
+    {
+        # sync bookkeeping, on a PC and on the server
+        "sync_state",
+        "sync_outbox",
+        "sync_clinic",
+        "sync_rows",
+        "sync_batches",
+        "sync_tokens",
+        "sync_enrolment_codes",
+        "sync_blocks",
+        # sessions and reset codes of this PC, queued messages, code counters
+        "refresh_tokens",
+        "password_emails",
+        "notification_queue",
+        "id_sequences",
+    }
+)
+PULL_ONLY = frozenset({"workstations"})
+LOCAL_COLUMNS: dict[str, frozenset[str]] = {"workstations": frozenset({"is_local"})}
+
+
+@dataclass(frozen=True)
+class Derived:
+    """``table.column`` caches ``SUM(ledger.amount)`` over the ledger rows whose ``ledger.key`` is the row's id."""
+
+    table: str
+    column: str
+    ledger: str
+    key: str
+    amount: str
+
+
+DERIVED = (
+    Derived("medicine_batches", "quantity_on_hand", "stock_movements", "batch_id", "quantity_delta"),
+    Derived("optical_products", "stock_quantity", "stock_movements", "optical_product_id", "quantity_delta"),
+)
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    name: str
+    table: Table
+    rank: int  # position in foreign-key order: parents before children
+    append_only: bool
+    columns: tuple[Column[object], ...]  # the synced columns, in table order
+
+    @property
+    def column_names(self) -> frozenset[str]:
+        return frozenset(c.name for c in self.columns)
+
+
+@functools.cache
+def synced() -> dict[str, TableSpec]:
+    """Every table that syncs (pushed and pulled, or pulled only), by name."""
+    specs: dict[str, TableSpec] = {}
+    for rank, table in enumerate(metadata.sorted_tables):
+        if table.name in LOCAL_ONLY:
+            continue
+        local = LOCAL_COLUMNS.get(table.name, frozenset())
+        columns = tuple(c for c in table.columns if c.name not in local)
+        specs[table.name] = TableSpec(table.name, table, rank, is_ledger(table), columns)
+    return specs
+
+
+def pushable(name: str) -> bool:
+    """True for a table whose local changes go into the outbox and may be pushed."""
+    return name in synced() and name not in PULL_ONLY
+
+
+def spec(name: str) -> TableSpec | None:
+    return synced().get(name)
+
+
+def sql_table(name: str) -> Table:
+    """A table of the schema by name (typed, for Core statements)."""
+    return metadata.tables[name]

@@ -1,0 +1,200 @@
+"""Applying a checked batch on the server, in one transaction.
+
+Per row: a new row is inserted; the same version again changes nothing (a re-pushed batch); otherwise the
+later clock wins (workstation id breaks a tie, as the clock text sorts). When the push did not start from
+the server's current version, the two edits were concurrent and the losing one goes to ``sync_conflicts``.
+Ledger rows are inserted once (a repeat is ignored). Tables are applied parents first, deletes children
+first, so the central foreign keys hold; the central UNIQUE constraints refuse a clashing batch whole.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+
+from db.ids import uuid7
+from hms_desktop.sync import conflicts, derived, hlc
+from hms_desktop.sync.codec import codec_for
+from hms_desktop.sync.errors import ApiError
+from hms_desktop.sync.policy import TableSpec, sql_table, synced
+from hms_desktop.sync.server import bulk
+from hms_desktop.sync.server.store import FeedEntry, register
+from hms_desktop.sync.server.validate import Change
+
+BATCHES = sql_table("sync_batches")
+CONFLICTS = sql_table("sync_conflicts")
+
+
+class _Run:
+    def __init__(self, conn: Connection, ws_id: uuid.UUID, now: datetime) -> None:
+        self.conn, self.ws_id, self.now = conn, ws_id, now
+        self.feed: list[FeedEntry] = []
+        self.conflicts: list[dict[str, Any]] = []
+        self.touched: dict[tuple[str, str], set[uuid.UUID]] = {}
+        self.unchanged = 0
+        self.stamp = hlc.server_stamp(int(now.timestamp() * 1000))
+
+    def lose(self, table: str, row_id: uuid.UUID, winner: str, loser: str | None, values: dict[str, Any]) -> None:
+        self.conflicts.append(conflicts.record(table, row_id, winner, loser, values, "server", self.now, self.stamp))
+
+
+def apply_batch(
+    conn: Connection, ws_id: uuid.UUID, op_id: uuid.UUID, changes: list[Change], now: datetime
+) -> dict[str, Any]:
+    first = conn.execute(
+        pg_insert(BATCHES)
+        .values(
+            id=uuid7(),
+            op_id=op_id,
+            workstation_id=ws_id,
+            received_at=now,
+            change_count=len(changes),
+            result={},
+            created_at=now,
+            updated_at=now,
+        )  # fmt: skip
+        .on_conflict_do_nothing(index_elements=[BATCHES.c.op_id])
+        .returning(BATCHES.c.id)
+    ).first()
+    if first is None:
+        prev = conn.execute(select(BATCHES.c.workstation_id, BATCHES.c.result).where(BATCHES.c.op_id == op_id)).one()
+        if prev[0] != ws_id:
+            raise ApiError(409, "op_id_taken", "This operation id belongs to another workstation's batch.")
+        return {**prev[1], "duplicate": True}
+    run = _Run(conn, ws_id, now)
+    groups: dict[str, list[Change]] = defaultdict(list)
+    for change in changes:
+        groups[change.table.name].append(change)
+    tables = sorted((synced()[name] for name in groups), key=lambda s: s.rank)
+    try:
+        for table in tables:
+            puts = [c for c in groups[table.name] if c.row is not None]
+            if puts:
+                (_ledger if table.append_only else _mutable)(run, table, puts)
+        for table in reversed(tables):
+            dels = [c for c in groups[table.name] if c.row is None]
+            if dels:
+                _delete(run, table, dels)
+        derived.recompute(conn, run.touched)
+        _conflicts(run)
+    except IntegrityError as exc:
+        raise _refusal(exc) from None
+    conn.execute(
+        update(sql_table("workstations")).where(sql_table("workstations").c.id == ws_id).values(last_seen_at=now)
+    )
+    seq = register(conn, run.feed, now)
+    applied = sum(1 for e in run.feed if e.origin == ws_id)
+    result = {"applied": applied, "unchanged": run.unchanged, "conflicts": len(run.conflicts), "seq": seq}
+    conn.execute(update(BATCHES).where(BATCHES.c.op_id == op_id).values(result=result))
+    return {**result, "duplicate": False}
+
+
+def _refusal(exc: IntegrityError) -> ApiError:
+    diag = getattr(exc.orig, "diag", None)
+    constraint = getattr(diag, "constraint_name", None) or "a constraint"
+    table = getattr(diag, "table_name", None) or "a table"
+    return ApiError(409, "constraint", f"The central database refused the batch: a row of {table} breaks {constraint}.")
+
+
+def _ledger(run: _Run, table: TableSpec, puts: list[Change]) -> None:
+    inserted = bulk.upsert(run.conn, table, [c.raw for c in puts if c.raw is not None])
+    run.unchanged += len(puts) - len(inserted)
+    new_rows = []
+    for c in puts:
+        if c.row_id in inserted and c.row is not None:
+            run.feed.append(FeedEntry(table.name, c.row_id, c.hlc, run.ws_id))
+            new_rows.append(c.row)
+    derived.merge(run.touched, derived.affected(table.name, new_rows))
+
+
+def _current(run: _Run, table: TableSpec, ids: list[uuid.UUID]) -> dict[uuid.UUID, str | None]:
+    t = table.table
+    found: dict[uuid.UUID, str | None] = {}
+    for start in range(0, len(ids), 1000):
+        chunk = ids[start : start + 1000]
+        for row_id, stamp in run.conn.execute(select(t.c.id, t.c.hlc).where(t.c.id.in_(chunk)).with_for_update()):
+            found[row_id] = stamp
+    return found
+
+
+def _server_rows(run: _Run, table: TableSpec, ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
+    if not ids:
+        return {}
+    codec = codec_for(table)
+    rows = run.conn.execute(select(*table.columns).where(table.table.c.id.in_(ids))).mappings()
+    return {r["id"]: codec.encode(r) for r in rows}
+
+
+def _mutable(run: _Run, table: TableSpec, puts: list[Change]) -> None:
+    current = _current(run, table, [c.row_id for c in puts])
+    winners: list[Change] = []
+    clashes: list[tuple[Change, bool]] = []  # (change, whether the pushed version wins)
+    for c in puts:
+        if c.row_id not in current:
+            winners.append(c)
+            continue
+        cur = current[c.row_id]
+        if cur == c.hlc:
+            run.unchanged += 1
+        elif cur is None or c.hlc > cur:
+            winners.append(c)
+            if cur is not None and c.base != cur and not cur.endswith(run.ws_id.hex):
+                clashes.append((c, True))  # concurrent: the push did not start from the server's version
+        else:
+            clashes.append((c, False))
+    theirs = _server_rows(run, table, [c.row_id for c, _ in clashes])
+    for c, pushed_wins in clashes:
+        mine, server = c.raw or {}, theirs.get(c.row_id, {})
+        if not conflicts.differs(table.name, mine, server):
+            continue  # the same content (or only a stock cache differs): nothing was lost
+        cur = current[c.row_id]
+        if pushed_wins:
+            run.lose(table.name, c.row_id, c.hlc, cur, server)
+        else:
+            run.lose(table.name, c.row_id, cur or "", c.hlc, mine)
+    if not winners:
+        return
+    bulk.upsert(run.conn, table, [c.raw for c in winners if c.raw is not None])
+    for c in winners:
+        run.feed.append(FeedEntry(table.name, c.row_id, c.hlc, run.ws_id))
+    derived.merge(run.touched, derived.affected(table.name, [c.row for c in winners if c.row is not None]))
+
+
+def _delete(run: _Run, table: TableSpec, dels: list[Change]) -> None:
+    current = _current(run, table, [c.row_id for c in dels])
+    gone = []
+    for c in dels:
+        if c.row_id not in current:
+            continue
+        cur = current[c.row_id]
+        if cur is None or c.hlc > cur:
+            gone.append(c.row_id)
+            run.feed.append(FeedEntry(table.name, c.row_id, c.hlc, run.ws_id, is_delete=True))
+        else:
+            run.lose(table.name, c.row_id, cur, c.hlc, {"id": str(c.row_id), "deleted": True})
+    if gone:
+        run.conn.execute(table.table.delete().where(table.table.c.id.in_(gone)))
+
+
+def _conflicts(run: _Run) -> None:
+    fresh = []
+    for row in run.conflicts:
+        exists = run.conn.execute(
+            select(CONFLICTS.c.id).where(
+                CONFLICTS.c.table_name == row["table_name"],
+                CONFLICTS.c.row_id == row["row_id"],
+                CONFLICTS.c.loser_hlc == row["loser_hlc"],
+            )
+        ).first()
+        if exists is None:
+            fresh.append(row)
+    if fresh:
+        run.conn.execute(CONFLICTS.insert(), fresh)
+        run.feed.extend(FeedEntry("sync_conflicts", r["id"], r["hlc"], None) for r in fresh)

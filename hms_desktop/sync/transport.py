@@ -1,0 +1,129 @@
+"""HTTP to the central server (httpx): schema header, bearer tokens, retries, errors in one sentence.
+
+Transient failures (no connection, a dropped connection, 502/503/504) are retried a few times with a growing
+pause, sending the very same bytes, so a batch whose answer was lost is recognised by its operation id and
+not applied twice. A refusal (4xx) is not retried. The refresh token lives in the store's key store and is
+replaced there as soon as the server rotates it.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from db.migrate import head_revision
+from hms_desktop.security.keystore import KeyStore
+from hms_desktop.sync.errors import NotEnrolled, SyncRefused, SyncUnavailable
+
+REFRESH_KEY = "sync-refresh-token"
+RETRY_PAUSES = (0.5, 1.0, 2.0)
+TIMEOUT = httpx.Timeout(60.0, connect=5.0)
+TRANSIENT_STATUS = {502, 503, 504}
+
+
+class Transport:
+    def __init__(
+        self, server_url: str, keys: KeyStore | None = None, *, pauses: tuple[float, ...] = RETRY_PAUSES
+    ) -> None:
+        self.base = server_url.rstrip("/")
+        self.keys = keys
+        self.pauses = pauses
+        self._client = httpx.Client(base_url=self.base, timeout=TIMEOUT, headers={"x-hms-schema": head_revision()})
+        self._access: str | None = None
+        self._access_until = datetime.min.replace(tzinfo=UTC)
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self) -> Transport:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _send(self, method: str, path: str, *, content: bytes | None = None, params: dict[str, Any] | None = None,
+              auth: bool = True) -> dict[str, Any]:  # fmt: skip
+        refreshed = False
+        attempts = 0
+        while True:
+            headers = {"content-type": "application/json"}
+            if auth:
+                headers["authorization"] = f"Bearer {self._token()}"
+            try:
+                response = self._client.request(method, path, content=content, params=params, headers=headers)
+            except httpx.TransportError as exc:
+                if attempts >= len(self.pauses):
+                    raise SyncUnavailable(
+                        f"The sync server at {self.base} cannot be reached ({type(exc).__name__})."
+                    ) from None
+                time.sleep(self.pauses[attempts])
+                attempts += 1
+                continue
+            if response.status_code in TRANSIENT_STATUS and attempts < len(self.pauses):
+                time.sleep(self.pauses[attempts])
+                attempts += 1
+                continue
+            if response.status_code == 401 and auth and not refreshed:
+                self._access = None
+                refreshed = True
+                continue
+            return _answer(response)
+
+    def _token(self) -> str:
+        if self._access is None or datetime.now(UTC) >= self._access_until:
+            self.refresh()
+        assert self._access is not None
+        return self._access
+
+    def refresh(self) -> None:
+        stored = self.keys.get(REFRESH_KEY) if self.keys is not None else None
+        if not stored:
+            raise NotEnrolled("This PC has no sync credentials; enrol it again with a new code.")
+        answer = self._send("POST", "/v1/token", content=_dump({"refresh_token": stored.decode()}), auth=False)
+        self.adopt(answer)
+
+    def adopt(self, answer: dict[str, Any]) -> None:
+        """Keep the tokens of an enrol or refresh answer (the refresh token in the key store at once)."""
+        if self.keys is not None:
+            self.keys.set(REFRESH_KEY, str(answer["refresh_token"]).encode())
+        self._access = str(answer["access_token"])
+        expires = datetime.fromisoformat(str(answer["access_expires_at"]))
+        self._access_until = expires - timedelta(seconds=60)
+
+    def enrol(self, body: dict[str, Any]) -> dict[str, Any]:
+        return self._send("POST", "/v1/enrol", content=_dump(body), auth=False)
+
+    def push(self, body: bytes) -> dict[str, Any]:
+        return self._send("POST", "/v1/push", content=body)
+
+    def pull(self, since: int, limit: int) -> dict[str, Any]:
+        return self._send("GET", "/v1/pull", params={"since": since, "limit": limit})
+
+    def block(self, series: str, period: str, size: int) -> dict[str, Any]:
+        return self._send("POST", "/v1/blocks", content=_dump({"series": series, "period": period, "size": size}))
+
+
+def _dump(doc: dict[str, Any]) -> bytes:
+    return json.dumps(doc, separators=(",", ":")).encode("utf-8")
+
+
+def _answer(response: httpx.Response) -> dict[str, Any]:
+    try:
+        doc = response.json()
+    except ValueError:
+        doc = None
+    if response.status_code >= 400:
+        code = doc.get("error", "error") if isinstance(doc, dict) else "error"
+        message = doc.get("message") if isinstance(doc, dict) else None
+        if response.status_code >= 500:
+            raise SyncUnavailable(
+                str(message or f"The sync server failed (HTTP {response.status_code}); try again later.")
+            )
+        raise SyncRefused(response.status_code, str(code), str(message or f"HTTP {response.status_code}"))
+    if not isinstance(doc, dict):
+        raise SyncUnavailable("The sync server sent an answer that is not JSON.")
+    return doc
