@@ -132,8 +132,12 @@ class MainWindow(QMainWindow):
         self.user_label = QLabel(f"{actor.email} ({actor.role_label})")
         self.ws_label = QLabel(f"Workstation: {ws.name}")
         self.sync_label = QLabel("Sync: not set up")
+        self.sync_label.setObjectName("syncLabel")
         for label in (self.user_label, self.ws_label, self.sync_label):
             self.statusBar().addPermanentWidget(label)
+        from ui.sync_indicator import SyncIndicator
+
+        self.sync_indicator = SyncIndicator(self.sync_label, self.session)
 
     # --- layout persistence
 
