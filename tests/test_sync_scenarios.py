@@ -156,6 +156,56 @@ def test_a_pulled_version_that_beats_an_unpushed_local_edit_keeps_the_edit_as_a_
     assert sync_status(a.engine).pending_changes == 0
 
 
+@pytest.mark.parametrize("delete_is_later", [True, False])
+def test_a_row_deleted_on_one_pc_and_edited_on_another_follows_the_later_clock(lab: Lab, delete_is_later: bool) -> None:
+    """A hard delete leaves a tombstone on the server: an older edit pushed after it does not bring the row
+    back (it is kept as a conflict); a newer edit does."""
+    from db.models.hospital import Department
+    from hms_desktop.services.departments import create_department
+
+    a = lab.founder
+    b = lab.new_pc("Doctor 1")
+    dept = create_department(ctx_of(a), "ENT", "Ear, Nose and Throat")
+    lab.sync(a)
+    lab.sync(b)
+
+    def rename() -> str:
+        with ctx_of(b).transaction() as tx:
+            row = tx.session.get(Department, dept.id)
+            assert row is not None
+            row.name = "Otorhinolaryngology"
+            tx.commit()
+            assert row.hlc is not None
+            return row.hlc
+
+    def remove() -> None:
+        with ctx_of(a).transaction() as tx:
+            tx.session.delete(tx.session.get(Department, dept.id))
+            tx.commit()
+
+    if delete_is_later:  # both offline
+        edited = rename()
+        time.sleep(0.01)
+        remove()
+    else:
+        remove()
+        time.sleep(0.01)
+        edited = rename()
+    for store in (a, b, a, b):
+        lab.sync(store)
+    where = f"WHERE id = '{dept.id}'"
+    names = [lab.central(f"SELECT name FROM departments {where}")]
+    for store in (a, b):
+        with store.engine.connect() as conn:
+            names.append([tuple(r) for r in conn.execute(select(Department.name).where(Department.id == dept.id))])
+    if delete_is_later:
+        assert names == [[], [], []]
+        kept = lab.central(f"SELECT loser_hlc FROM sync_conflicts WHERE row_id = '{dept.id}'")
+        assert kept == [(edited,)], "the edit that lost to the delete is kept"
+    else:
+        assert names == [[("Otorhinolaryngology",)]] * 3
+
+
 def test_stock_movements_from_two_pcs_sum_to_the_right_on_hand(lab: Lab) -> None:
     from datetime import UTC, datetime
 

@@ -30,6 +30,7 @@ from hms_desktop.sync.server.validate import Change
 
 BATCHES = sql_table("sync_batches")
 CONFLICTS = sql_table("sync_conflicts")
+ROWS = sql_table("sync_rows")
 
 
 class _Run:
@@ -132,13 +133,30 @@ def _server_rows(run: _Run, table: TableSpec, ids: list[uuid.UUID]) -> dict[uuid
     return {r["id"]: codec.encode(r) for r in rows}
 
 
+def _deleted_at(run: _Run, table: TableSpec, ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """The clocks of the deletes among ``ids`` (the feed keeps a tombstone of each deleted row)."""
+    found: dict[uuid.UUID, str] = {}
+    for start in range(0, len(ids), 1000):
+        chunk = ids[start : start + 1000]
+        query = select(ROWS.c.row_id, ROWS.c.hlc).where(
+            ROWS.c.table_name == table.name, ROWS.c.row_id.in_(chunk), ROWS.c.is_delete.is_(True)
+        )
+        found.update({row_id: stamp for row_id, stamp in run.conn.execute(query)})
+    return found
+
+
 def _mutable(run: _Run, table: TableSpec, puts: list[Change]) -> None:
     current = _current(run, table, [c.row_id for c in puts])
+    deleted = _deleted_at(run, table, [c.row_id for c in puts if c.row_id not in current])
     winners: list[Change] = []
     clashes: list[tuple[Change, bool]] = []  # (change, whether the pushed version wins)
     for c in puts:
         if c.row_id not in current:
-            winners.append(c)
+            tombstone = deleted.get(c.row_id)
+            if tombstone is not None and tombstone > c.hlc:  # edited before a later delete: no resurrection
+                run.lose(table.name, c.row_id, tombstone, c.hlc, c.raw or {})
+            else:
+                winners.append(c)
             continue
         cur = current[c.row_id]
         if cur == c.hlc:
