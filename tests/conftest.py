@@ -25,6 +25,7 @@ from hms_desktop.services.setup import AdminInput, HospitalInput  # noqa: E402
 from hms_desktop.storage.paths import StorePaths  # noqa: E402
 from hms_desktop.storage.store import Store, open_store  # noqa: E402
 from tests.memory_keyring import MemoryKeyring  # noqa: E402
+from tests.pg import Lab  # noqa: E402
 
 PASSPHRASE = "correct horse battery staple"
 ADMIN_EMAIL = "admin@sunrise.example.in"
@@ -140,3 +141,13 @@ def sink():  # type: ignore[no-untyped-def]
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def lab(tmp_path: Path, clinic_paths: StorePaths, recovery_key: str) -> Iterator[Lab]:
+    """A central server over a real PostgreSQL with this test's clinic enrolled as its founder PC (tests/pg.py)."""
+    made = Lab(tmp_path, clinic_paths, recovery_key)
+    try:
+        yield made
+    finally:
+        made.close()

@@ -249,7 +249,7 @@ class Lab:
     """A clinic on a central server: a fresh central database, ``hms sync-server`` in a subprocess, the
     founder PC (the test's set-up clinic, enrolled and synced) and helpers to add PCs and sync them."""
 
-    def __init__(self, tmp: Path, founder_paths: object, recovery_text: str) -> None:
+    def __init__(self, tmp: Path, founder_paths: object, recovery_text: str, *, enrol_founder: bool = True) -> None:
         from hms_desktop.storage.store import open_store
         from hms_desktop.sync.enrol import enrol
         from hms_desktop.sync.server.admin import init_server
@@ -264,8 +264,9 @@ class Lab:
         self.stores: list[object] = []
         self.founder = open_store(founder_paths)  # type: ignore[arg-type]
         self.stores.append(self.founder)
-        enrol(self.founder, self.server.url, self.codes.pop(), "Reception 1")
-        self.sync(self.founder)
+        if enrol_founder:  # else the test enrols it (the desktop's Admin > Sync, for example)
+            enrol(self.founder, self.server.url, self.codes.pop(), "Reception 1")
+            self.sync(self.founder)
 
     def new_pc(self, name: str):  # type: ignore[no-untyped-def]
         from hms_desktop.security import recovery

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 import hms_desktop.notifications
 import hms_desktop.services
+import hms_desktop.sync
 from db.models.audit import AuditLog
 from hms_desktop.context import Context
 from hms_desktop.errors import PermissionDenied
@@ -27,6 +28,7 @@ def service_functions() -> list[tuple[str, Callable[..., Any]]]:
     packages = [
         (hms_desktop.services, "hms_desktop.services"),
         (hms_desktop.notifications, "hms_desktop.notifications"),
+        (hms_desktop.sync, "hms_desktop.sync"),
     ]
     modules = [f"{name}.{info.name}" for pkg, name in packages for info in pkgutil.iter_modules(pkg.__path__)]
     for module_name in modules:

@@ -3,7 +3,6 @@ status bar shows success, what is waiting, and the last error (real PostgreSQL a
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,6 @@ import pytest
 from hms_desktop.context import Actor
 from hms_desktop.runtime import context_for
 from hms_desktop.services.patients import PatientInput, register_patient
-from hms_desktop.storage.paths import StorePaths
 from hms_desktop.storage.store import Store
 from hms_desktop.sync.background import start_background_sync
 from hms_desktop.sync.errors import SyncUnavailable
@@ -22,15 +20,6 @@ from tests.pg import Lab
 from tests.ui_support import signed_in_window
 
 NOW = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def lab(tmp_path: Path, clinic_paths: StorePaths, recovery_key: str) -> Iterator[Lab]:
-    made = Lab(tmp_path, clinic_paths, recovery_key)
-    try:
-        yield made
-    finally:
-        made.close()
 
 
 def register(store: Store, name: str) -> None:

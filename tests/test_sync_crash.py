@@ -7,9 +7,7 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -19,7 +17,6 @@ from db.models.patients import Patient
 from hms_desktop.context import Actor
 from hms_desktop.runtime import context_for
 from hms_desktop.services.patients import PatientInput, register_patient
-from hms_desktop.storage.paths import StorePaths
 from hms_desktop.storage.store import Store
 from hms_desktop.sync.codec import codec_for
 from hms_desktop.sync.errors import SyncUnavailable
@@ -29,15 +26,6 @@ from hms_desktop.sync.transport import Transport
 from tests.pg import Lab
 
 PATIENTS = 600
-
-
-@pytest.fixture
-def lab(tmp_path: Path, clinic_paths: StorePaths, recovery_key: str) -> Iterator[Lab]:
-    made = Lab(tmp_path, clinic_paths, recovery_key)
-    try:
-        yield made
-    finally:
-        made.close()
 
 
 def _ids(store: Store, model: type) -> set[uuid.UUID]:

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, text
@@ -22,21 +20,11 @@ from hms_desktop.audit.verify import verify
 from hms_desktop.context import Actor, Context
 from hms_desktop.runtime import context_for
 from hms_desktop.services.patients import PatientInput, archive_patient, register_patient
-from hms_desktop.storage.paths import StorePaths
 from hms_desktop.storage.store import Store
 from hms_desktop.sync.state import sync_status
 from tests.pg import Lab
 
 PER_PC = 500
-
-
-@pytest.fixture
-def lab(tmp_path: Path, clinic_paths: StorePaths, recovery_key: str) -> Iterator[Lab]:
-    made = Lab(tmp_path, clinic_paths, recovery_key)
-    try:
-        yield made
-    finally:
-        made.close()
 
 
 def ctx_of(store: Store) -> Context:
@@ -124,6 +112,49 @@ def test_same_patient_edited_on_two_pcs_one_winner_everywhere_loser_kept(lab: La
         with store.engine.connect() as conn:
             kept = conn.execute(select(SyncConflict).where(SyncConflict.row_id == patient.id)).mappings().one()
         assert kept["loser_values"]["city"] == "Mysuru" and kept["winner_hlc"] == newer
+
+
+def test_an_admin_keeps_the_winner_or_restores_the_loser_and_the_choice_syncs(lab: Lab) -> None:
+    from hms_desktop.errors import Conflict as AlreadyResolved
+    from hms_desktop.errors import NotFound, PermissionDenied
+    from hms_desktop.sync.conflicts import list_conflicts, resolve_conflict
+    from tests.conftest import actor_with_role
+
+    a = lab.founder
+    b = lab.new_pc("Doctor 1")
+    kept_id = register_patient(ctx_of(a), PatientInput("Leela Das", "F", date(1985, 1, 1))).id
+    restored_id = register_patient(ctx_of(a), PatientInput("Suresh Nair", "M", date(1970, 1, 1))).id
+    lab.sync(a)
+    lab.sync(b)
+    for patient_id, (older, newer) in ((kept_id, ("Kochi", "Thrissur")), (restored_id, ("Kannur", "Kollam"))):
+        _edit_city(a, patient_id, older)
+        time.sleep(0.01)
+        _edit_city(b, patient_id, newer)
+    for store in (b, a, b):
+        lab.sync(store)
+    admin = ctx_of(a)
+    open_ones = {c.row_id: c for c in list_conflicts(admin)}
+    assert set(open_ones) == {kept_id, restored_id}
+    desk = admin.as_actor(actor_with_role("Receptionist"))
+    with pytest.raises(PermissionDenied):
+        resolve_conflict(desk, open_ones[kept_id].id)
+    assert resolve_conflict(admin, open_ones[kept_id].id).resolution == "kept"
+    with pytest.raises(AlreadyResolved):
+        resolve_conflict(admin, open_ones[kept_id].id, restore_loser=True)
+    with pytest.raises(NotFound):
+        resolve_conflict(admin, uuid.uuid4())
+    assert resolve_conflict(admin, open_ones[restored_id].id, restore_loser=True).resolution == "restored"
+    assert list_conflicts(admin) == []
+    for store in (a, b, a):
+        lab.sync(store)
+    for store in (a, b):
+        assert _row(store, kept_id)[0] == "Thrissur"
+        assert _row(store, restored_id)[0] == "Kannur", "the restored losing version won everywhere"
+    assert lab.central(f"SELECT city FROM patients WHERE id = '{restored_id}'") == [("Kannur",)]
+    assert {r.row_id for r in list_conflicts(ctx_of(b), unresolved_only=False) if r.resolved_at} == {
+        kept_id,
+        restored_id,
+    }, "the resolutions reached the other PC"
 
 
 def test_a_pulled_version_that_beats_an_unpushed_local_edit_keeps_the_edit_as_a_conflict(lab: Lab) -> None:

@@ -133,16 +133,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     session = AppSession.open(store)
     from hms_desktop.notifications.mail_server import start_delivery
-    from hms_desktop.sync.background import start_background_sync
 
     mail = start_delivery(session.base)  # password-reset emails can be asked for from the sign-in window
-    sync = start_background_sync(store)  # None unless this PC is enrolled (hms sync enroll)
+    session.start_sync()  # only when this PC is enrolled (hms sync enroll, or Admin > Sync)
     controller = AppController(session, hint)
     controller.show_login()
     code = app.exec()
     mail.set()
-    if sync is not None:
-        sync.set()
     session.close()
     return int(code)
 

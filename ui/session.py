@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field, replace
 
 from hms_desktop.context import Actor, Context
-from hms_desktop.runtime import context_for
+from hms_desktop.runtime import context_for, local_workstation
 from hms_desktop.services import auth
 from hms_desktop.services.sessions import SessionTokens
 from hms_desktop.storage.store import Store
@@ -16,6 +17,7 @@ class AppSession:
     store: Store
     base: Context
     tokens: SessionTokens | None = field(default=None, repr=False)
+    sync_stop: threading.Event | None = field(default=None, repr=False)
 
     @classmethod
     def open(cls, store: Store) -> AppSession:
@@ -47,5 +49,20 @@ class AppSession:
             auth.logout(self.base, self.tokens.refresh_token)
         self.tokens = None
 
+    def start_sync(self) -> bool:
+        """Sync in the background if this PC is enrolled (once; True when it runs)."""
+        if self.sync_stop is None:
+            from hms_desktop.sync.background import start_background_sync
+
+            self.sync_stop = start_background_sync(self.store)
+        return self.sync_stop is not None
+
+    def enrolled(self) -> None:
+        """After enrolment: this PC's workstation (and audit chain) is the server's; then sync in the background."""
+        self.base = replace(self.base, workstation=local_workstation(self.store))
+        self.start_sync()
+
     def close(self) -> None:
+        if self.sync_stop is not None:
+            self.sync_stop.set()
         self.store.close()

@@ -29,7 +29,7 @@ DOCKS: tuple[DockSpec, ...] = (
     DockSpec(
         "admin",
         "Admin",
-        ("users.manage", "roles.manage", "settings.manage", "doctors.manage"),
+        ("users.manage", "roles.manage", "settings.manage", "doctors.manage", "sync.manage"),
         "ui.docks.admin.widget:AdminDock",
         "right",
     ),

@@ -1,5 +1,5 @@
 """The Admin dock: one tab per area the signed-in user may see (Users, Roles, Settings, Departments, Taxes,
-Doctors). A tab loads its lists when it is shown, so switching tabs shows what other tabs just saved."""
+Doctors, Sync). A tab loads its lists when it is shown, so switching tabs shows what other tabs just saved."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from ui.docks.admin.departments import DepartmentsTab
 from ui.docks.admin.doctors import DoctorsTab
 from ui.docks.admin.roles import RolesTab
 from ui.docks.admin.settings import SettingsTab
+from ui.docks.admin.sync import SyncTab
 from ui.docks.admin.taxes import TaxesTab
 from ui.docks.admin.users import UsersTab
 from ui.qt import QLabel, QTabWidget, QVBoxLayout, QWidget
@@ -22,6 +23,7 @@ TABS: tuple[tuple[str, str, type[AdminTab], str], ...] = (
     ("departments", "Departments", DepartmentsTab, "settings.view"),
     ("taxes", "Taxes", TaxesTab, "settings.view"),
     ("doctors", "Doctors", DoctorsTab, "doctors.view"),
+    ("sync", "Sync", SyncTab, "sync.manage"),
 )
 
 
