@@ -151,3 +151,16 @@ def lab(tmp_path: Path, clinic_paths: StorePaths, recovery_key: str) -> Iterator
         yield made
     finally:
         made.close()
+
+
+@pytest.fixture(autouse=True)
+def _collect_on_the_main_thread() -> Iterator[None]:
+    """Once a UI test has moved garbage collection to the UI thread (ui/main_thread_gc.py), later tests that
+    run no Qt event loop still collect, here on the main thread, on Python's usual schedule."""
+    yield
+    import gc
+
+    if not gc.isenabled():
+        from ui.main_thread_gc import collect_if_due
+
+        collect_if_due()

@@ -43,3 +43,36 @@ def test_errors_arrive_as_messages(qtbot: Any) -> None:
     qtbot.waitUntil(lambda: bool(failures), timeout=3000)
     assert error_text(failures[0]) == "A mobile number has 10 digits."
     assert "ZeroDivisionError" in error_text(ZeroDivisionError("x")) and "Traceback" not in error_text(KeyError("k"))
+
+
+def test_garbage_is_collected_on_the_ui_thread_only(qtbot: Any) -> None:
+    import gc
+    import threading
+    import weakref
+
+    from ui.main_thread_gc import install
+    from ui.worker import worker
+
+    worker()
+    install()
+    assert not gc.isenabled(), "no automatic collection: it could start on the worker thread"
+
+    class Node:
+        pass
+
+    collected_on: list[str] = []
+
+    def note(_ref: object) -> None:
+        collected_on.append(threading.current_thread().name)
+
+    first = Node()
+    first.other = Node()  # type: ignore[attr-defined]
+    first.other.other = first  # type: ignore[attr-defined]
+    watch = weakref.ref(first, note)
+    del first
+    for _ in range(5000):  # allocations that make a collection due
+        junk = Node()
+        junk.me = junk  # type: ignore[attr-defined]
+    del junk
+    qtbot.waitUntil(lambda: watch() is None, timeout=5000)
+    assert collected_on == [threading.main_thread().name]

@@ -100,6 +100,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = QApplication.instance() or QApplication([sys.argv[0], *qt_args])
     assert isinstance(app, QApplication)
+    from ui.main_thread_gc import install
+
+    install()  # before any other thread starts (mail, sync, the DB worker)
     app.setApplicationName("HMS Desktop")
     app.setOrganizationName("HMS")
     _style(app)

@@ -32,6 +32,8 @@ def settle(app: object, seconds: float = 0.8) -> None:
 
 def main(out: str = "docs/screenshots") -> list[Path]:
     from hms_desktop.demo import ADMIN, open_demo
+    from hms_desktop.services.doctors import list_doctors
+    from hms_desktop.services.queue import queue_for
     from hms_desktop.storage.paths import StorePaths
     from ui.app import _style
     from ui.dialogs.login import LoginDialog
@@ -73,6 +75,8 @@ def main(out: str = "docs/screenshots") -> list[Path]:
                 widget.search.setText("ra")
                 settle(app)
                 widget.open_row(0)
+                busiest = max(list_doctors(session.ctx), key=lambda d: len(queue_for(session.ctx, d.id).waiting))
+                widget.booking.doctor.setCurrentIndex(widget.booking.doctor.findData(busiest.id))  # the queue follows
                 for tab in range(widget.tabs.count()):
                     widget.tabs.setCurrentIndex(tab)
                     save(window, f"reception-{widget.tabs.tabText(tab).lower()}")

@@ -106,6 +106,9 @@ _worker: DbWorker | None = None
 def worker() -> DbWorker:
     global _worker
     if _worker is None:
+        from ui.main_thread_gc import install
+
+        install()  # from now on Python runs on other threads too: collect garbage on this one only
         _worker = DbWorker()
     return _worker
 

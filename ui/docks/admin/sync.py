@@ -53,7 +53,7 @@ class SyncTab(AdminTab):
         ):
             state_form.addRow(title, label)
         self.sync_button = button("Sync now", "syncNow", self.sync)
-        state_form.addRow("", self.sync_button)
+        state_form.addRow("", row_of(self.sync_button))
 
         self.enrol_box = QGroupBox("Enrol this PC with the clinic's sync server")
         form = QFormLayout()
