@@ -24,7 +24,8 @@ from hms_desktop.services.users import list_users
 from hms_desktop.storage.store import Store
 from tests.reception_fixtures import MONDAY, clinic_day, patient
 from tests.ui_support import signed_in_window
-from ui.docks.admin.common import date_of, find_data
+from ui.docks.admin.common import date_of
+from ui.forms import find_data
 from ui.qt import QDate, QMessageBox, Qt, QTest, QTime
 from ui.worker import worker
 

@@ -156,3 +156,24 @@ def test_enter_in_the_email_field_moves_to_the_password(qtbot: Any, store: Store
     qtbot.wait(300)
     assert not dialog.error.isVisible() and session.tokens is None  # no sign-in with an empty password
     assert dialog.password.hasFocus()
+
+
+def test_the_queue_follows_the_doctor_chosen_for_booking(
+    qtbot: Any, store: Store, system_ctx: Any, make_user: Any, tmp_path: Path
+) -> None:
+    from hms_desktop.services.doctors import DoctorInput, create_doctor
+    from ui.forms import find_data
+
+    ctx, meera = clinic_day(system_ctx, make_user)
+    user = make_user("Doctor", email="arjun@sunrise.example.in", name="Arjun Rao")
+    arjun = create_doctor(ctx, DoctorInput(user.id, "Dr Arjun Rao", "Paediatrics", "MBBS, DCH", "KMC-51730", "KMC"))
+    window = signed_in_window(qtbot, store, tmp_path, clock=ctx.clock)
+    reception = window.dock_widget("reception")
+    booking, panel = reception.booking, reception.queue
+    qtbot.waitUntil(lambda: booking.doctor.count() == 2 and panel.doctor.count() == 2, timeout=5000)
+    for doctor in (arjun, meera):
+        booking.doctor.setCurrentIndex(find_data(booking.doctor, doctor.id))
+        assert panel.doctor.currentData() == doctor.id
+        # the queue shown is that doctor's, though the Queue tab is not the one in front
+        qtbot.waitUntil(lambda d=doctor: panel.view is not None and panel.view.doctor_id == d.id, timeout=5000)
+        assert not panel.isVisible()

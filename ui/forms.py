@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from hms_desktop.errors import HmsError, ValidationError
-from ui.qt import QFormLayout, QLabel, QWidget
+from ui.qt import QComboBox, QFormLayout, QLabel, QWidget
 from ui.worker import error_text
 
 
@@ -54,3 +55,9 @@ def on_enter(widget: QWidget, action: Callable[[], None]) -> None:
     signal = getattr(widget, "returnPressed", None)
     if signal is not None:
         signal.connect(action)
+
+
+def find_data(box: QComboBox, value: Any) -> int:
+    """The index of the item whose data equals ``value`` (QComboBox.findData cannot compare Python objects
+    such as UUIDs), or -1."""
+    return next((i for i in range(box.count()) if box.itemData(i) == value), -1)

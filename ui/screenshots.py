@@ -37,6 +37,7 @@ def main(out: str = "docs/screenshots") -> list[Path]:
     from hms_desktop.storage.paths import StorePaths
     from ui.app import _style
     from ui.dialogs.login import LoginDialog
+    from ui.forms import find_data
     from ui.main_window import MainWindow
     from ui.qt import QApplication, QSettings
     from ui.session import AppSession
@@ -76,7 +77,7 @@ def main(out: str = "docs/screenshots") -> list[Path]:
                 settle(app)
                 widget.open_row(0)
                 busiest = max(list_doctors(session.ctx), key=lambda d: len(queue_for(session.ctx, d.id).waiting))
-                widget.booking.doctor.setCurrentIndex(widget.booking.doctor.findData(busiest.id))  # the queue follows
+                widget.booking.doctor.setCurrentIndex(find_data(widget.booking.doctor, busiest.id))  # the queue follows
                 for tab in range(widget.tabs.count()):
                     widget.tabs.setCurrentIndex(tab)
                     save(window, f"reception-{widget.tabs.tabText(tab).lower()}")

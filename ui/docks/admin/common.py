@@ -8,7 +8,6 @@ from typing import Any
 
 from ui.qt import (
     QAbstractItemView,
-    QComboBox,
     QDate,
     QDateEdit,
     QHBoxLayout,
@@ -164,9 +163,3 @@ def show_date(value: date | None) -> str:
 
 def show_time(value: datetime | None) -> str:
     return value.astimezone().strftime("%d %b %Y %H:%M") if value is not None else "never"
-
-
-def find_data(box: QComboBox, value: Any) -> int:
-    """The index of the item whose data equals ``value`` (QComboBox.findData cannot compare Python objects
-    such as UUIDs), or -1."""
-    return next((i for i in range(box.count()) if box.itemData(i) == value), -1)

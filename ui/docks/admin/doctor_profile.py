@@ -9,8 +9,8 @@ from collections.abc import Callable
 from hms_desktop.services.departments import DepartmentView
 from hms_desktop.services.doctors import DoctorInput, DoctorView, create_doctor, deactivate_doctor, update_doctor
 from hms_desktop.services.users import UserView
-from ui.docks.admin.common import button, find_data, line, message_label, row_of, say
-from ui.forms import FieldErrors
+from ui.docks.admin.common import button, line, message_label, row_of, say
+from ui.forms import FieldErrors, find_data
 from ui.qt import QComboBox, QFormLayout, QLabel, QSpinBox, QVBoxLayout, QWidget, Signal
 from ui.session import AppSession
 from ui.worker import run

@@ -7,6 +7,7 @@ from typing import Any
 
 from hms_desktop.services import queue
 from hms_desktop.services.doctors import list_doctors
+from ui.forms import find_data
 from ui.qt import (
     QAbstractItemView,
     QComboBox,
@@ -88,14 +89,20 @@ class QueuePanel(QWidget):
         self.doctor.blockSignals(False)
         self.refresh()
 
+    def showEvent(self, event: Any) -> None:  # noqa: N802 - Qt's name
+        super().showEvent(event)
+        self.refresh()
+
     def select_doctor(self, doctor_id: Any) -> None:
-        i = self.doctor.findData(doctor_id)
+        i = find_data(self.doctor, doctor_id)
         if i >= 0:
             self.doctor.setCurrentIndex(i)
 
     def refresh(self) -> None:
+        """Fetch the chosen doctor's queue; while hidden, only when what is shown is another doctor's."""
         doctor = self.doctor.currentData()
-        if doctor is None or self.busy or (not self.isVisible() and self.view is not None):
+        stale = self.view is None or self.view.doctor_id != doctor
+        if doctor is None or self.busy or (not self.isVisible() and not stale):
             return
         self.busy = True
         run(None, queue.queue_for, self.session.ctx, doctor, done=self._show, failed=self._failed)
@@ -106,6 +113,7 @@ class QueuePanel(QWidget):
     def _show(self, view: queue.QueueView) -> None:
         self.busy = False
         if view.doctor_id != self.doctor.currentData():
+            self.refresh()  # the doctor was changed while this was on its way
             return
         self.view = view
         s = view.serving
