@@ -334,7 +334,7 @@ def test_an_admin_sees_only_the_tabs_of_their_rights(qtbot: Any, store: Store, m
     make_user("Admin", email="office@sunrise.example.in", password="Saffron-Teapot-2027")
     window = signed_in_window(qtbot, store, tmp_path, "office@sunrise.example.in", "Saffron-Teapot-2027")
     admin = window.dock_widget("admin")
-    assert list(admin.pages) == ["users", "roles", "settings", "departments", "taxes", "doctors"]
+    assert list(admin.pages) == ["users", "roles", "settings", "departments", "taxes", "doctors", "sync"]
     users = admin.users
     qtbot.waitUntil(lambda: "Super Admin" in users.role_checks, timeout=WAIT)
     assert not users.role_checks["Super Admin"].isEnabled()  # an Admin cannot make Super Admins

@@ -76,3 +76,18 @@ def test_garbage_is_collected_on_the_ui_thread_only(qtbot: Any) -> None:
     del junk
     qtbot.waitUntil(lambda: watch() is None, timeout=5000)
     assert collected_on == [threading.main_thread().name]
+
+
+def test_a_result_for_a_closed_window_is_dropped(qtbot: Any) -> None:
+    from ui.qt import QLabel, isValid
+    from ui.worker import run, worker
+
+    label = QLabel("waiting")
+    shown: list[str] = []
+    gate = threading.Event()
+    run(label, gate.wait, 5, done=lambda _r: shown.append("done"))
+    label.deleteLater()  # the window closes while the job is out
+    qtbot.waitUntil(lambda: not isValid(label), timeout=5000)
+    gate.set()
+    qtbot.waitUntil(worker().idle, timeout=5000)
+    assert shown == [], "the callback of a deleted widget is not called"

@@ -28,7 +28,7 @@ class SyncIndicator(QObject):
             return
         self.busy = True
         engine = self.session.store.engine
-        worker().submit(lambda: sync_status(engine), done=self._show, failed=self._failed)
+        worker().submit(lambda: sync_status(engine), done=self._show, failed=self._failed, owner=self.label)
 
     def _show(self, status: SyncStatus) -> None:
         self.busy = False

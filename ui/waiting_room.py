@@ -286,7 +286,7 @@ class WaitingRoomWindow(QWidget):
             return False
         self.busy = True
         ctx, need_zone = self.session.ctx, not self.zone_known
-        worker().submit(lambda: self._fetch(ctx, need_zone), done=self._arrived, failed=self._failed)
+        worker().submit(lambda: self._fetch(ctx, need_zone), done=self._arrived, failed=self._failed, owner=self)
         return True
 
     @staticmethod

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hms_desktop.errors import HmsError
-from ui.qt import QObject, QProgressDialog, Qt, QTimer, QWidget, Signal
+from ui.qt import QObject, QProgressDialog, Qt, QTimer, QWidget, Signal, isValid
 
 log = logging.getLogger(__name__)
 SHOW_PROGRESS_AFTER_MS = 300
@@ -30,6 +30,7 @@ class Job:
     args: tuple[Any, ...]
     done: Callable[[Any], None] | None
     failed: Callable[[BaseException], None] | None
+    owner: QObject | None = None  # the widget the result is for: not delivered once it is gone
     cancelled: bool = False
     finished: bool = False
     progress: QProgressDialog | None = field(default=None, repr=False)
@@ -55,8 +56,9 @@ class DbWorker(QObject):
         *args: Any,
         done: Callable[[Any], None] | None = None,
         failed: Callable[[BaseException], None] | None = None,
+        owner: QObject | None = None,
     ) -> Job:
-        job = Job(next(self._ids), fn, args, done, failed)
+        job = Job(next(self._ids), fn, args, done, failed, owner)
         self._jobs[job.id] = job
         self._queue.put(job)
         return job
@@ -80,10 +82,10 @@ class DbWorker(QObject):
         if job is None:
             return
         job.finished = True
-        if job.progress is not None:
+        if job.progress is not None and isValid(job.progress):
             job.progress.close()
-        if job.cancelled:
-            return
+        if job.cancelled or (job.owner is not None and not isValid(job.owner)):
+            return  # cancelled, or its window was closed meanwhile
         if isinstance(error, BaseException):
             if job.failed is not None:
                 job.failed(error)
@@ -121,10 +123,10 @@ def run(
     failed: Callable[[BaseException], None] | None = None,
     label: str = "Working...",
 ) -> Job:
-    job = worker().submit(fn, *args, done=done, failed=failed)
+    job = worker().submit(fn, *args, done=done, failed=failed, owner=parent)
 
     def maybe_show() -> None:
-        if job.finished or job.cancelled:
+        if job.finished or job.cancelled or (parent is not None and not isValid(parent)):
             return
         dialog = QProgressDialog(label, "Cancel", 0, 0, parent)
         dialog.setWindowTitle("HMS Desktop")
