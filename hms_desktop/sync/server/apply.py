@@ -147,7 +147,8 @@ def _deleted_at(run: _Run, table: TableSpec, ids: list[uuid.UUID]) -> dict[uuid.
 
 def _mutable(run: _Run, table: TableSpec, puts: list[Change]) -> None:
     current = _current(run, table, [c.row_id for c in puts])
-    deleted = _deleted_at(run, table, [c.row_id for c in puts if c.row_id not in current])
+    # only an edit (it has a base version) can meet a tombstone: a row created on the PC was never deleted here
+    deleted = _deleted_at(run, table, [c.row_id for c in puts if c.row_id not in current and c.base is not None])
     winners: list[Change] = []
     clashes: list[tuple[Change, bool]] = []  # (change, whether the pushed version wins)
     for c in puts:
