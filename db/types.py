@@ -9,6 +9,8 @@ from sqlalchemy import DateTime
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
+from db.clock import utc_now
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """A timezone-aware UTC instant.
@@ -39,4 +41,5 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """The column default for rows written outside a service (the services set their own clock's time)."""
+    return utc_now()

@@ -1,13 +1,19 @@
-"""Time for services: UTC instants, injectable so tests can move the clock."""
+"""Time for services: UTC instants, injectable so tests can move the clock.
+
+The machine's clock is read in one place only (``db.clock.utc_now``); every service, screen and job takes
+the time from the ``Clock`` of its context, and shows it in the clinic's time zone.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from db.clock import utc_now
+
 
 class Clock:
     def now(self) -> datetime:
-        return datetime.now(UTC)
+        return utc_now()
 
 
 class FixedClock(Clock):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from hms_desktop import __version__
+from ui import clinic_time
 from ui.docks import DOCKS, DockSpec
 from ui.qt import (
     QAction,
@@ -38,6 +39,7 @@ class MainWindow(QMainWindow):
     def __init__(self, session: AppSession, settings: QSettings | None = None) -> None:
         super().__init__()
         self.session = session
+        clinic_time.follow(session)  # every date and time on screen: this session's clock, the clinic's zone
         self.settings = settings or QSettings("HMS", "HMS Desktop")
         self.docks: dict[str, QDockWidget] = {}
         self._built: dict[str, QWidget] = {}

@@ -19,13 +19,13 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 def settle(app: object, seconds: float = 0.8) -> None:
     from ui.worker import worker
 
-    end = time.time() + 30
-    quiet_since = time.time()
-    while time.time() < end:
+    end = time.monotonic() + 30
+    quiet_since = time.monotonic()
+    while time.monotonic() < end:
         app.processEvents()  # type: ignore[attr-defined]
         if not worker().idle():
-            quiet_since = time.time()
-        elif time.time() - quiet_since > seconds:
+            quiet_since = time.monotonic()
+        elif time.monotonic() - quiet_since > seconds:
             return
         time.sleep(0.02)
 

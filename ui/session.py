@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field, replace
+from zoneinfo import ZoneInfo
 
+from hms_desktop.clock import Clock
 from hms_desktop.context import Actor, Context
 from hms_desktop.runtime import context_for, local_workstation
 from hms_desktop.services import auth
+from hms_desktop.services.clinic_time import DEFAULT_ZONE, clinic_zone
 from hms_desktop.services.sessions import SessionTokens
 from hms_desktop.storage.store import Store
 
@@ -18,10 +21,21 @@ class AppSession:
     base: Context
     tokens: SessionTokens | None = field(default=None, repr=False)
     sync_stop: threading.Event | None = field(default=None, repr=False)
+    zone: ZoneInfo = field(default_factory=lambda: ZoneInfo(DEFAULT_ZONE))  # the clinic's, read at sign-in
 
     @classmethod
     def open(cls, store: Store) -> AppSession:
-        return cls(store, context_for(store))
+        session = cls(store, context_for(store))
+        session.read_zone()
+        return session
+
+    @property
+    def clock(self) -> Clock:
+        return self.base.clock
+
+    def read_zone(self) -> None:
+        """The clinic's time zone (every screen shows times in it); the default where none is set."""
+        self.zone = ZoneInfo(clinic_zone(self.base))
 
     @property
     def actor(self) -> Actor:
@@ -37,6 +51,7 @@ class AppSession:
     def login(self, email: str, password: str) -> SessionTokens:
         """Runs on the worker thread."""
         self.tokens = auth.login(self.base, email, password)
+        self.read_zone()
         return self.tokens
 
     def refresh(self) -> SessionTokens:

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 
+from db.clock import utc_now
 from hms_desktop.errors import HmsError, ValidationError
 
 TLS_MODES = ("none", "starttls", "ssl")
@@ -130,7 +131,7 @@ def build_message(
     msg["From"] = server.from_addr
     msg["To"] = to
     msg["Subject"] = subject
-    msg["Date"] = format_datetime((date or datetime.now(UTC)).astimezone(UTC), usegmt=True)
+    msg["Date"] = format_datetime((date or utc_now()).astimezone(UTC), usegmt=True)
     domain = server.sender.rpartition("@")[2] or "localhost"
     msg["Message-ID"] = make_msgid(domain=domain)
     msg.set_content(body, charset="utf-8")

@@ -36,3 +36,12 @@ def clinic_today(ctx: Context) -> date:
 
     with ctx.transaction(readonly=True) as tx:
         return local_today(clinic_settings(tx.session), ctx.clock)
+
+
+@public
+def clinic_zone(ctx: Context) -> str:
+    """The clinic's time zone name (anyone may ask: every screen shows times in it)."""
+    from hms_desktop.services.hospital import clinic_settings
+
+    with ctx.transaction(readonly=True) as tx:
+        return str(clinic_settings(tx.session).get("timezone") or DEFAULT_ZONE)

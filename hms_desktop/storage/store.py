@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 from db import backup as db_backup
 from db import migrate
 from db.checks import CheckResult, run_checks
+from db.clock import utc_now
 from db.engine import StoreKey, connect, create_engine, fsync_dir
 from db.errors import StoreDamaged, StoreError, StoreExists
 from db.ids import uuid7
@@ -170,7 +171,7 @@ def backup(store: Store, dest: Path) -> db_backup.FileReport:
 
 
 def auto_backup(store: Store, *, reason: str) -> Path:
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    stamp = utc_now().strftime("%Y%m%dT%H%M%S%fZ")
     dest = store.paths.backups / f"auto-{stamp}-{reason}{BACKUP_SUFFIX}"
     backup(store, dest)
     autos = sorted(store.paths.backups.glob(f"auto-*{BACKUP_SUFFIX}"))
@@ -187,7 +188,7 @@ def _last_auto_backup_age(paths: StorePaths) -> timedelta:
     autos = sorted(paths.backups.glob(f"auto-*{BACKUP_SUFFIX}"))
     if not autos:
         return timedelta.max
-    return datetime.now(UTC) - datetime.fromtimestamp(autos[-1].stat().st_mtime, UTC)
+    return utc_now() - datetime.fromtimestamp(autos[-1].stat().st_mtime, UTC)
 
 
 def check(store: Store) -> list[CheckResult]:
@@ -331,4 +332,4 @@ def _checkpoint(path: Path, key: StoreKey) -> None:
 
 
 def _now_text() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    return utc_now().isoformat(timespec="seconds")

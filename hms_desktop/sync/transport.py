@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 
+from db.clock import utc_now
 from db.migrate import head_revision
 from hms_desktop.security.keystore import KeyStore
 from hms_desktop.sync.errors import NotEnrolled, SyncRefused, SyncUnavailable
@@ -74,7 +75,7 @@ class Transport:
             return _answer(response)
 
     def _token(self) -> str:
-        if self._access is None or datetime.now(UTC) >= self._access_until:
+        if self._access is None or utc_now() >= self._access_until:
             self.refresh()
         assert self._access is not None
         return self._access

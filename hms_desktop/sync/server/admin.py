@@ -8,11 +8,12 @@ from __future__ import annotations
 import os
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.engine import Engine
 
+from db.clock import utc_now
 from db.ids import uuid7
 from hms_desktop.errors import Conflict, NotFound, ValidationError
 from hms_desktop.sync import hlc
@@ -42,7 +43,7 @@ class WorkstationRow:
 
 
 def _now() -> datetime:
-    return datetime.now(UTC)
+    return utc_now()
 
 
 def init_server(engine: Engine, clinic_name: str, *, codes: int = 3, valid_days: int = 7) -> InitResult:

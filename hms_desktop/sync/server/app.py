@@ -18,7 +18,7 @@ import logging
 import os
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import text
@@ -29,6 +29,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from db.clock import utc_now
 from db.migrate import head_revision
 from hms_desktop.sync.errors import ApiError, SyncError
 from hms_desktop.sync.server import auth, enrol, feed, store
@@ -42,7 +43,7 @@ Handler = Callable[[Request], Awaitable[Response]]
 
 
 def _now() -> datetime:
-    return datetime.now(UTC)
+    return utc_now()
 
 
 async def _body(request: Request) -> bytes:

@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any
 
+from ui import clinic_time
 from ui.qt import (
     QAbstractItemView,
     QDate,
@@ -143,7 +144,7 @@ def date_edit(name: str, optional: bool = False) -> QDateEdit:
         edit.setSpecialValueText("none")
         edit.setDate(NO_DATE)
     else:
-        edit.setDate(QDate.currentDate())
+        edit.setDate(clinic_time.qtoday())
     return edit
 
 
@@ -162,4 +163,4 @@ def show_date(value: date | None) -> str:
 
 
 def show_time(value: datetime | None) -> str:
-    return value.astimezone().strftime("%d %b %Y %H:%M") if value is not None else "never"
+    return clinic_time.show_time(value)

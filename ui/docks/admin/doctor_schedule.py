@@ -3,7 +3,7 @@ Save replaces the whole week (``set_weekly_schedule``); the times are the clinic
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import time
 from typing import Any
 
 from hms_desktop.services.doctor_schedules import (
@@ -13,6 +13,7 @@ from hms_desktop.services.doctor_schedules import (
     list_schedule,
     set_weekly_schedule,
 )
+from ui import clinic_time
 from ui.docks.admin.common import button, date_edit, date_of, message_label, row_of, say, set_date
 from ui.qt import (
     QAbstractItemView,
@@ -92,7 +93,7 @@ class SchedulePanel(QWidget):
         if s is None:
             last = self.row_input(row - 1) if row else None
             day = (last.day_of_week + 1) % 7 if last else 0
-            base = last or ScheduleInput(0, time(9), time(13), 15, 1, date.today())
+            base = last or ScheduleInput(0, time(9), time(13), 15, 1, clinic_time.today())
             s = ScheduleInput(
                 day, base.start_time, base.end_time, base.slot_minutes, base.max_patients_per_slot, base.effective_from
             )
@@ -137,7 +138,7 @@ class SchedulePanel(QWidget):
             end_time=end,
             slot_minutes=w(3).value(),
             max_patients_per_slot=w(4).value(),
-            effective_from=date_of(starts) or date.today(),
+            effective_from=date_of(starts) or clinic_time.today(),
             effective_to=date_of(w(6)),
         )
 

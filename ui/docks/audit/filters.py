@@ -5,11 +5,11 @@ from __future__ import annotations
 from db.models import metadata
 from db.models.audit import AUDIT_OUTCOMES
 from hms_desktop.services.audit_trail import AuditQuery
+from ui import clinic_time
 from ui.forms import FieldErrors
 from ui.qt import (
     QCheckBox,
     QComboBox,
-    QDate,
     QDateEdit,
     QFormLayout,
     QKeyEvent,
@@ -59,7 +59,7 @@ def _combo(name: str, items: list[str], placeholder: str) -> QComboBox:
 
 
 def _date(name: str) -> QDateEdit:
-    edit = QDateEdit(QDate.currentDate())
+    edit = QDateEdit(clinic_time.qtoday())
     edit.setObjectName(name)
     edit.setDisplayFormat("dd-MM-yyyy")
     edit.setCalendarPopup(True)
