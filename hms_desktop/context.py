@@ -12,12 +12,16 @@ the same transaction, so an action is recorded whole or not at all.
 
 from __future__ import annotations
 
+import copy
 import uuid
+from collections.abc import Callable
+from contextvars import ContextVar, Token
 from dataclasses import dataclass, field, replace
 from types import TracebackType
+from typing import Any
 
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from hms_desktop.clock import Clock
 from hms_desktop.security.keystore import KeyStore
@@ -81,15 +85,41 @@ class Context:
 
 
 class HmsSession(Session):
-    """The session class the audit (and sync) hooks listen on."""
+    """The session class the audit, outbox and write-guard hooks listen on (``hms_desktop.hooks``)."""
+
+
+# Set by ``hms_desktop.hooks.install()``: a transaction refuses to start before the audit and outbox hooks
+# are on ``HmsSession`` (a write that nobody records is worse than no write).
+HOOKS: dict[str, bool] = {"installed": False}
+# The transaction open on this thread (a service called inside it joins it).
+_CURRENT: ContextVar[Transaction | None] = ContextVar("hms_transaction", default=None)
+# Keys of ``session.info`` that are not hook bookkeeping (kept as they are when a savepoint rolls back).
+_NOT_BOOKKEEPING = frozenset({"hms_tx"})
+
+
+def current_transaction(engine: Engine) -> Transaction | None:
+    """The transaction open on this thread over ``engine`` (the outermost), or None."""
+    tx = _CURRENT.get()
+    return tx.root if tx is not None and tx.ctx.engine is engine else None
 
 
 class Transaction:
+    """One user action's unit of work. Opened while another is open on this thread over the same store, it
+    joins that one: it shares its session inside a SAVEPOINT, ``commit`` releases the savepoint (the outermost
+    commits to disk), and an error or a missing commit rolls back only what it wrote, so the caller decides.
+    An error that leaves the outermost transaction rolls back the whole action."""
+
     def __init__(self, ctx: Context, *, readonly: bool = False) -> None:
         self.ctx = ctx
         self.readonly = readonly
         self._session: HmsSession | None = None
         self._committed = False
+        self._outer: Transaction | None = None
+        self._savepoint: SessionTransaction | None = None
+        self._kept: dict[str, Any] = {}
+        self._token: Token[Transaction | None] | None = None
+        # Work to do once the outermost transaction has ended, committed or not (a denial's audit row).
+        self.after_end: list[Callable[[], None]] = []
         # Who the automatic audit rows name when that is not yet the context's actor (signing in).
         self.acting_as: Actor | None = None
 
@@ -98,23 +128,56 @@ class Transaction:
         return self.acting_as or self.ctx.actor
 
     @property
+    def root(self) -> Transaction:
+        tx = self
+        while tx._outer is not None:
+            tx = tx._outer
+        return tx
+
+    @property
+    def joined(self) -> bool:
+        return self._outer is not None
+
+    @property
     def session(self) -> HmsSession:
         assert self._session is not None, "use the transaction inside its with-block"
         return self._session
 
     def __enter__(self) -> Transaction:
-        import hms_desktop.audit.trail  # noqa: F401 - registers the audit hook on HmsSession
-        import hms_desktop.sync.outbox  # noqa: F401 - registers the sync outbox hook (after the audit hook)
-
-        bind = self.ctx.engine.execution_options(hms_readonly=True) if self.readonly else self.ctx.engine
-        self._session = HmsSession(bind=bind, expire_on_commit=False, autoflush=True)
-        self._session.info["hms_tx"] = self
+        if not HOOKS["installed"]:
+            raise RuntimeError("hms_desktop.hooks.install() has not run: no service may write unaudited")
+        outer = current_transaction(self.ctx.engine)
+        if outer is not None:
+            self._join(outer)
+        else:
+            bind = self.ctx.engine.execution_options(hms_readonly=True) if self.readonly else self.ctx.engine
+            self._session = HmsSession(bind=bind, expire_on_commit=False, autoflush=True)
+            self._session.info["hms_tx"] = self
+        self._token = _CURRENT.set(self)
         return self
+
+    def _join(self, outer: Transaction) -> None:
+        inner = _CURRENT.get()
+        assert inner is not None
+        if outer.readonly and not self.readonly:
+            raise RuntimeError("a write cannot join a read-only transaction: open the outer one for writing")
+        self._outer = inner
+        session = self._session = outer.session
+        if self.readonly:
+            return  # reads see the open action's writes; nothing to undo
+        session.flush()  # what the caller wrote so far is recorded as the caller's
+        self._kept = {k: copy.copy(v) for k, v in session.info.items() if k not in _NOT_BOOKKEEPING}
+        self._savepoint = session.begin_nested()
+        session.info["hms_tx"] = self
 
     def commit(self) -> None:
         if self.readonly:
             raise RuntimeError("a read-only transaction cannot commit")
-        self.session.commit()
+        if self._savepoint is not None:
+            self.session.flush()
+            self._savepoint.commit()
+        else:
+            self.session.commit()
         self._committed = True
 
     def flush(self) -> None:
@@ -123,12 +186,30 @@ class Transaction:
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        if self._token is not None:
+            _CURRENT.reset(self._token)
+            self._token = None
         session = self._session
         self._session = None
         if session is None:
+            return
+        if self._outer is not None:
+            self._leave(session)
             return
         try:
             if not self._committed and not self.readonly:
                 session.rollback()
         finally:
             session.close()  # ends a read-only transaction too; objects read stay usable (detached)
+        for later in self.after_end:
+            later()
+
+    def _leave(self, session: HmsSession) -> None:
+        if self._savepoint is None:
+            return
+        if not self._committed:
+            if self._savepoint.is_active:
+                self._savepoint.rollback()
+            session.info.clear()
+            session.info.update(self._kept)
+        session.info["hms_tx"] = self._outer

@@ -9,6 +9,7 @@ from db.models.sync import Workstation
 from hms_desktop.audit.trail import audit_key_from_recovery
 from hms_desktop.clock import Clock
 from hms_desktop.context import Actor, Context, WorkstationInfo
+from hms_desktop.hooks import install as install_hooks
 from hms_desktop.storage.store import Store
 
 
@@ -21,6 +22,7 @@ def local_workstation(store: Store) -> WorkstationInfo:
 
 
 def context_for(store: Store, actor: Actor | None = None, *, clock: Clock | None = None) -> Context:
+    install_hooks()  # the audit, outbox, write-guard and change hooks, once per process, in their order
     return Context(
         engine=store.engine,
         actor=actor or Actor.anonymous(),

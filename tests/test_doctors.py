@@ -153,7 +153,8 @@ def test_doctor_links_must_be_live_and_unique(system_ctx: Context, make_user, do
 
 
 def test_deactivation_waits_for_live_appointments(system_ctx: Context, doctor: svc.DoctorView) -> None:
-    add_appointment(system_ctx, "APT-1", add_patient(system_ctx), doctor.id, system_ctx.clock.now().date() + timedelta(days=30))
+    later = system_ctx.clock.now().date() + timedelta(days=30)
+    add_appointment(system_ctx, "APT-1", add_patient(system_ctx), doctor.id, later)
     with pytest.raises(Conflict, match="1 appointment"):
         svc.deactivate_doctor(system_ctx, doctor.id)
     assert svc.get_doctor(system_ctx, doctor.id).is_active

@@ -88,11 +88,10 @@ def test_documents_are_stored_encrypted_and_viewing_is_audited(system_ctx: Conte
 
 def test_a_damaged_document_is_reported(system_ctx: Context, pid) -> None:  # type: ignore[no-untyped-def]
     info = add_document(system_ctx, pid, "x.pdf", PDF, "other")
-    with system_ctx.transaction() as tx:
-        tx.session.execute(
+    with system_ctx.engine.begin() as conn:  # someone edits the file's bytes, around the app
+        conn.execute(
             text("UPDATE patient_documents SET content = :c"), {"c": b"%PDF-tampered"[: len(PDF)].ljust(len(PDF), b"0")}
         )
-        tx.commit()
     with pytest.raises(Conflict, match="damaged"):
         open_document(system_ctx, info.id)
 

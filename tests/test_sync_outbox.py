@@ -15,11 +15,11 @@ from db.models.patients import Patient
 from db.models.sync import SyncOutbox, SyncState, Workstation
 from hms_desktop.context import Context
 from hms_desktop.errors import ValidationError
+from hms_desktop.series import CREDIT_NOTES, INVOICES, next_gst_number
 from hms_desktop.services.clinic_time import clinic_today
 from hms_desktop.services.patients import PatientInput, register_patient
 from hms_desktop.storage.store import Store
 from hms_desktop.sync import hlc
-from hms_desktop.sync.codes import next_invoice_number
 from hms_desktop.sync.pull import apply_page
 from hms_desktop.sync.state import sync_status
 
@@ -139,7 +139,7 @@ def test_invoice_numbers_are_a_gapless_16_character_series_per_workstation_and_f
 ) -> None:
     def take(on: date, *, credit: bool = False, commit: bool = True) -> str:
         with system_ctx.transaction() as tx:
-            number = next_invoice_number(tx, on, credit_note=credit)
+            number = next_gst_number(tx, CREDIT_NOTES if credit else INVOICES, on, {"fiscal_year_start_month": 4})
             if commit:
                 tx.commit()
             return number

@@ -1,7 +1,8 @@
 """Writing the audit trail.
 
-Every insert, update and delete of a model row is recorded by a ``before_flush`` hook on ``HmsSession``, in
-the same flush and transaction as the change. Events that are not row changes (logins, denials, prints,
+Every insert, update and delete of a model row is recorded by ``before_flush`` (a hook on ``HmsSession``
+that ``hms_desktop.hooks`` installs) in the same flush and transaction as the change, and every row a captured
+Core UPDATE or DELETE changed by ``record_core_write``. Events that are not row changes (logins, denials, prints,
 exports) are recorded with ``record``. Each row extends the hash chain of its workstation:
 
     hmac    = HMAC-SHA256(key, canonical(row) + prev_hmac)
@@ -16,18 +17,18 @@ import hashlib
 import hmac as hmac_mod
 import json
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from sqlalchemy import event, select
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session, UOWTransaction
 
 from db.ids import uuid7
 from db.models.audit import AuditLog
-from hms_desktop.audit.values import changes, plain, snapshot
-from hms_desktop.context import Actor, HmsSession, Transaction
+from hms_desktop.audit.values import changes, plain, row_changes, row_snapshot, snapshot
+from hms_desktop.context import Actor, Transaction
 
 GENESIS = "0" * 64
 # The trail does not audit its own rows.
@@ -158,8 +159,7 @@ def _audited(objects: Iterable[Any]) -> list[Any]:
     return [o for o in objects if getattr(o, "__tablename__", None) and o.__tablename__ not in NOT_AUDITED]
 
 
-@event.listens_for(HmsSession, "before_flush")
-def _before_flush(session: Session, flush_context: UOWTransaction, instances: object) -> None:
+def before_flush(session: Session, flush_context: UOWTransaction, instances: object) -> None:
     tx: Transaction | None = session.info.get("hms_tx")
     if tx is None:
         return
@@ -212,3 +212,28 @@ def _before_flush(session: Session, flush_context: UOWTransaction, instances: ob
             "row removed",
             None,
         )
+
+
+def record_core_write(
+    tx: Transaction,
+    table: Table,
+    kind: str,
+    old: dict[Any, Mapping[str, Any]],
+    new: dict[Any, Mapping[str, Any]],
+) -> None:
+    """Audit the rows a captured Core UPDATE or DELETE changed (``hms_desktop.write_guard``)."""
+    if table.name in NOT_AUDITED:
+        return
+    session = tx.session
+    for row_id, before in old.items():
+        patient = row_id if table.name == "patients" else before.get("patient_id")
+        patient = patient if isinstance(patient, uuid.UUID) else None
+        if kind == "delete":
+            values = row_snapshot(before)
+            _append(session, tx, "delete", table.name, row_id, patient, values, None, "success", "row removed", None)
+            continue
+        was, now = row_changes(before, new.get(row_id, before))
+        if not now:
+            continue
+        action = "delete" if now.get("deleted_at") is not None else "update"
+        _append(session, tx, action, table.name, row_id, patient, was, now, "success", None, None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import date, datetime, time
 from typing import Any
 
@@ -81,4 +82,27 @@ def changes(obj: Any) -> tuple[dict[str, Any], dict[str, Any]]:
             continue
         old[key] = _value(obj, key, before)
         new[key] = _value(obj, key, after)
+    return old, new
+
+
+def _row_value(row: Mapping[str, Any], column: str, value: Any) -> Any:
+    if column in SECRET_COLUMNS or (column == "payload" and bool(row.get("sensitive"))):
+        return REDACTED
+    return plain(value)
+
+
+def row_snapshot(row: Mapping[str, Any]) -> dict[str, Any]:
+    """Every column of a row read with Core (a captured statement) as audit values."""
+    return {k: _row_value(row, k, v) for k, v in row.items() if k not in HOUSEKEEPING}
+
+
+def row_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(old, new) for the columns that differ between two Core reads of a row."""
+    old: dict[str, Any] = {}
+    new: dict[str, Any] = {}
+    for key, value in after.items():
+        if key in HOUSEKEEPING or before.get(key) == value:
+            continue
+        old[key] = _row_value(before, key, before.get(key))
+        new[key] = _row_value(after, key, value)
     return old, new

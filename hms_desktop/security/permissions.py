@@ -2,9 +2,9 @@
 
 Deny by default: a service function is decorated with ``@requires("area.action")``, which checks the
 acting user's permissions before anything else runs. A denial writes one audit row (outcome ``denied``) in
-its own transaction and raises ``PermissionDenied``; nothing else is written. Functions anyone may call
-(signing in, asking for a password reset) are marked ``@public`` instead, so a test can prove that every
-service function made a choice.
+its own transaction (after the open one, if any) and raises ``PermissionDenied``; nothing else is written.
+Functions anyone may call (signing in, asking for a password reset) are marked ``@public`` instead, so a
+test can prove that every service function made a choice.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import functools
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
 
-from hms_desktop.context import Context
+from hms_desktop.context import Context, current_transaction
 from hms_desktop.errors import PermissionDenied
 
 P = ParamSpec("P")
@@ -201,12 +201,25 @@ def public(fn: Callable[P, R]) -> Callable[P, R]:
 
 
 def check(ctx: Context, code: str, what: str = "") -> None:
-    """Raise ``PermissionDenied`` (after auditing the denial) unless the actor holds ``code``."""
+    """Raise ``PermissionDenied`` unless the actor holds ``code``; the denial is audited either way.
+
+    Outside a transaction the denial's audit row is written at once. Inside one (a service calling another)
+    it is written once that outer transaction has ended, in a transaction of its own: the action the denial
+    stops is rolled back, the record of the denial is kept, and nothing waits on the store's write lock.
+    """
     if ctx.actor.can(code):
         return
+    open_tx = current_transaction(ctx.engine)
+    if open_tx is None:
+        _record_denial(ctx, code, what)
+    else:
+        open_tx.after_end.append(lambda: _record_denial(ctx, code, what))
+    raise PermissionDenied(code)
+
+
+def _record_denial(ctx: Context, code: str, what: str) -> None:
     from hms_desktop.audit.trail import record
 
     with ctx.transaction() as tx:
         record(tx, "permission_denied", entity_type="permission", entity_id=code, outcome="denied", detail=what)
         tx.commit()
-    raise PermissionDenied(code)

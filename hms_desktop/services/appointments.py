@@ -24,10 +24,10 @@ from db.models.scheduling import (
 from hms_desktop.context import Context, Transaction
 from hms_desktop.errors import Conflict, NotFound, ValidationError
 from hms_desktop.security.permissions import requires
+from hms_desktop.series import APPOINTMENTS, Series, next_code
 from hms_desktop.services.clinic_time import local_now
 from hms_desktop.services.doctor_schedules import approved_leave
 from hms_desktop.services.hospital import clinic_settings
-from hms_desktop.services.sequences import Series, next_code
 from hms_desktop.validation import clean_text
 
 TRANSITIONS: dict[str, set[str]] = {
@@ -43,7 +43,7 @@ HOLDS_SLOT = ("booked", "checked_in", "in_progress", "completed")
 
 def appointment_series(settings: dict[str, object]) -> Series:
     """APT-2026-000001: prefix from the clinic's settings, 6 digits, counted per year."""
-    return Series("APT", str(settings.get("appointment_prefix", "APT")), 6, "yearly")
+    return APPOINTMENTS.resolve(settings)
 
 
 @dataclass(frozen=True)

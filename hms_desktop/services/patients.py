@@ -20,9 +20,9 @@ from hms_desktop.audit.trail import record
 from hms_desktop.context import Context, Transaction
 from hms_desktop.errors import Conflict, NotFound, ValidationError
 from hms_desktop.security.permissions import requires
+from hms_desktop.series import PATIENTS, Series, next_code
 from hms_desktop.services.clinic_time import age_on, local_today
 from hms_desktop.services.hospital import clinic_settings
-from hms_desktop.services.sequences import Series, next_code
 from hms_desktop.validation import (
     clean_email,
     clean_mobile,
@@ -266,13 +266,8 @@ def _duplicates(
 
 
 def patient_series(settings: dict[str, object]) -> Series:
-    return Series(
-        "PAT",
-        str(settings.get("patient_prefix", "PAT")),
-        int(str(settings.get("patient_code_padding", 5))),
-        str(settings.get("patient_code_reset", "yearly")),
-        int(str(settings.get("fiscal_year_start_month", 4))),
-    )
+    """PAT-2026-00001: the registered series as the clinic's settings make it."""
+    return PATIENTS.resolve(settings)
 
 
 @requires("patients.view")

@@ -5,9 +5,9 @@
   registering offline at the same time still issue distinct codes. Every sync tops the blocks up for today
   and the next few days (a new year's series is ready before midnight). A PC that runs out of numbers
   offline issues codes tagged with its short code (``PAT-2026-WS02-00001``), which no other PC can issue.
-- Invoice and credit-note numbers: one GST series per workstation and financial year
-  (``WS01/2627/000042``): at most 16 characters, unique per financial year, taken in the invoice's own
-  transaction so a rolled-back invoice returns its number (no gaps).
+- GST documents (invoices, credit notes, ...) are numbered per workstation (``hms_desktop.series``).
+- Every series of ``hms_desktop.series.CATALOGUE`` of kind ``blocks`` gets blocks: a new module's series
+  needs no edit here.
 The central database's UNIQUE constraints on the code columns are the last guard.
 """
 
@@ -20,10 +20,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from db.ids import uuid7
-from db.models.sync import Workstation
 from hms_desktop.context import Transaction
-from hms_desktop.errors import StoreError
-from hms_desktop.services.sequences import Series, format_code, next_number, period_of
+from hms_desktop.series import Series, format_code, next_number, period_of, registered
 from hms_desktop.sync import state
 from hms_desktop.sync.policy import sql_table
 from hms_desktop.sync.transport import Transport
@@ -89,19 +87,11 @@ def remaining(session: Session, series: str, period: str) -> int:
 
 
 def _series_in_use(session: Session) -> list[Series]:
-    from hms_desktop.services.appointments import appointment_series
+    """Every registered series numbered from blocks, as the clinic's settings make it."""
     from hms_desktop.services.hospital import clinic_settings
-    from hms_desktop.services.patients import patient_series
 
     settings = clinic_settings(session)
-    wanted = {s.name: s for s in (patient_series(settings), appointment_series(settings))}
-    for name, prefix, padding, reset in session.execute(
-        select(SEQ.c.series, SEQ.c.prefix, SEQ.c.padding, SEQ.c.reset).where(SEQ.c.scope.like(BLOCK + "%")).distinct()
-    ):
-        wanted.setdefault(
-            name, Series(name, prefix, int(padding), reset, int(str(settings.get("fiscal_year_start_month", 4))))
-        )
-    return list(wanted.values())
+    return [d.resolve(settings) for d in registered("blocks")]
 
 
 def top_up(engine: Engine, transport: Transport, today: date, now: datetime) -> int:
@@ -132,34 +122,3 @@ def top_up(engine: Engine, transport: Transport, today: date, now: datetime) -> 
                 )  # fmt: skip
             reserved += 1
     return reserved
-
-
-def fiscal_code(on: date, start_month: int) -> str:
-    """``2627`` for the financial year 2026-27."""
-    first = on.year if on.month >= start_month else on.year - 1
-    return f"{first % 100:02d}{(first + 1) % 100:02d}"
-
-
-def next_invoice_number(tx: Transaction, on: date, *, credit_note: bool = False) -> str:
-    """The next GST document number of this workstation for the financial year of ``on``.
-
-    ``WS01/2627/000042`` (invoices) or ``WS01C/2627/00042`` (credit notes): this PC's series, at most 16
-    characters, unique for the financial year, gap-free (taken in the caller's transaction).
-    """
-    from hms_desktop.services.hospital import clinic_settings
-
-    settings = clinic_settings(tx.session)
-    start_month = int(str(settings.get("fiscal_year_start_month", 4)))
-    short = tx.session.execute(select(Workstation.short_code).where(Workstation.is_local.is_(True))).scalar()
-    if not short:
-        raise StoreError("This store has no workstation of its own; set it up (or enrol it) first.")
-    prefix = short + ("C" if credit_note else "")
-    fy = fiscal_code(on, start_month)
-    width = GST_NUMBER_LENGTH - len(prefix) - len(fy) - 2
-    if width < 4:
-        raise StoreError(f"The workstation code {short} is too long for a 16-character GST number.")
-    series = Series("CN" if credit_note else "INV", prefix, width, "financial_year", start_month)
-    _, number = next_number(tx, series, on, scope=short)
-    if number >= 10**width:
-        raise StoreError(f"This workstation's GST series for {fy} is full; enrol the PC again for a new series.")
-    return f"{prefix}/{fy}/{number:0{width}d}"

@@ -8,21 +8,21 @@ store that is not enrolled pays one small read per write transaction and writes 
 Rows applied from the server are written with plain connections, never through ``HmsSession``, so they
 neither re-enter the outbox nor get audited as local edits.
 
-The audit hook is imported first so that its ``before_flush`` (which adds the audit rows) runs before this
-one, and the audit rows of a change are stamped and queued with it.
+``hms_desktop.hooks`` installs these after the audit hook, so that the audit rows a flush adds are stamped
+and queued with the change they record.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import event, insert
+from sqlalchemy import Table, insert, update
 from sqlalchemy.orm import Session, UOWTransaction
 
-import hms_desktop.audit.trail  # noqa: F401 - registers the audit hook first (see above)
 from db.ids import uuid7
-from hms_desktop.context import HmsSession, Transaction
+from hms_desktop.context import Transaction
 from hms_desktop.sync import state
 from hms_desktop.sync.policy import pushable, sql_table
 
@@ -52,8 +52,7 @@ def _table(obj: Any) -> str | None:
     return name if name is not None and pushable(name) else None
 
 
-@event.listens_for(HmsSession, "before_flush")
-def _stamp(session: Session, flush_context: UOWTransaction, instances: object) -> None:
+def stamp(session: Session, flush_context: UOWTransaction, instances: object) -> None:
     tx: Transaction | None = session.info.get("hms_tx")
     if tx is None:
         return
@@ -79,8 +78,7 @@ def _stamp(session: Session, flush_context: UOWTransaction, instances: object) -
         _queue(session, name, obj.id, obj.hlc)
 
 
-@event.listens_for(HmsSession, "after_flush")
-def _write(session: Session, flush_context: UOWTransaction) -> None:
+def write(session: Session, flush_context: UOWTransaction | None = None) -> None:
     pending: list[tuple[str, uuid.UUID, str | None]] = session.info.get("sync_pending") or []
     if not pending:
         return
@@ -91,3 +89,33 @@ def _write(session: Session, flush_context: UOWTransaction) -> None:
     ]
     session.connection().execute(insert(sql_table("sync_outbox")), rows)
     session.info["sync_pending"] = []
+
+
+def queue_core_write(
+    tx: Transaction,
+    table: Table,
+    kind: str,
+    old: dict[Any, Mapping[str, Any]],
+    new: dict[Any, Mapping[str, Any]],
+) -> None:
+    """Stamp and queue the rows a captured Core UPDATE or DELETE changed (``hms_desktop.write_guard``)."""
+    name = table.name
+    if not pushable(name):
+        return
+    session = tx.session
+    changed = [row_id for row_id in old if kind == "delete" or old[row_id] != new.get(row_id)]
+    if not changed:
+        return
+    clock = _clock(session, tx)
+    if clock is None:
+        return
+    if kind == "update":
+        for start in range(0, len(changed), 500):
+            chunk = changed[start : start + 500]
+            session.connection().execute(
+                update(table).where(table.c.id.in_(chunk)).values(hlc=clock).execution_options(hms_recorded=True)
+            )
+    for row_id in changed:
+        base = old[row_id].get("hlc")
+        _queue(session, name, row_id, None if base == clock else base)
+    write(session)
