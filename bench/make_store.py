@@ -24,11 +24,11 @@ from db.engine import connect  # noqa: E402
 from db.ids import uuid7  # noqa: E402
 from hms_desktop.context import Actor, WorkstationInfo  # noqa: E402
 from hms_desktop.runtime import context_for  # noqa: E402
-from hms_desktop.services.doctor_schedules import ScheduleInput, set_weekly_schedule  # noqa: E402
-from hms_desktop.services.doctors import DoctorInput, create_doctor  # noqa: E402
-from hms_desktop.services.hospital import update_settings  # noqa: E402
-from hms_desktop.services.setup import AdminInput, HospitalInput, initialize_clinic  # noqa: E402
-from hms_desktop.services.users import UserInput, create_user  # noqa: E402
+from hms_desktop.services.admin.hospital import update_settings  # noqa: E402
+from hms_desktop.services.admin.setup import AdminInput, HospitalInput, initialize_clinic  # noqa: E402
+from hms_desktop.services.admin.users import UserInput, create_user  # noqa: E402
+from hms_desktop.services.reception.doctor_schedules import ScheduleInput, set_weekly_schedule  # noqa: E402
+from hms_desktop.services.reception.doctors import DoctorInput, create_doctor  # noqa: E402
 from hms_desktop.storage.paths import StorePaths  # noqa: E402
 from hms_desktop.storage.store import Store, init_store, open_store  # noqa: E402
 

@@ -25,9 +25,9 @@ from db.models.scheduling import Doctor  # noqa: E402
 from hms_desktop.clock import FixedClock  # noqa: E402
 from hms_desktop.context import Actor  # noqa: E402
 from hms_desktop.runtime import context_for  # noqa: E402
-from hms_desktop.services.appointments import BookingInput, book_appointment, day_slots  # noqa: E402
-from hms_desktop.services.patient_search import search_patients  # noqa: E402
-from hms_desktop.services.patients import PatientInput, register_patient  # noqa: E402
+from hms_desktop.services.reception.appointments import BookingInput, book_appointment, day_slots  # noqa: E402
+from hms_desktop.services.reception.patient_search import search_patients  # noqa: E402
+from hms_desktop.services.reception.patients import PatientInput, register_patient  # noqa: E402
 
 RUNS = 200
 

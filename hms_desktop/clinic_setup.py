@@ -11,7 +11,7 @@ from dataclasses import replace
 from db.ids import uuid7
 from hms_desktop.context import Actor, WorkstationInfo
 from hms_desktop.runtime import context_for
-from hms_desktop.services.setup import AdminInput, HospitalInput, SetupResult, initialize_clinic, validate_setup
+from hms_desktop.services.admin.setup import AdminInput, HospitalInput, SetupResult, initialize_clinic, validate_setup
 from hms_desktop.storage.keys import PassphraseSource, env_or_prompt
 from hms_desktop.storage.paths import StorePaths
 from hms_desktop.storage.store import InitResult, discard_new_store, init_store

@@ -18,13 +18,15 @@ from collections.abc import Callable
 from contextvars import ContextVar, Token
 from dataclasses import dataclass, field, replace
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, SessionTransaction
 
 from hms_desktop.clock import Clock
-from hms_desktop.security.keystore import KeyStore
+
+if TYPE_CHECKING:  # the key store is only named here (security builds on this module)
+    from hms_desktop.security.keystore import KeyStore
 
 ALL_PERMISSIONS = "*"
 

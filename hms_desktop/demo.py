@@ -16,15 +16,15 @@ from db.models.scheduling import Appointment
 from hms_desktop.clinic_setup import create_clinic
 from hms_desktop.context import Actor, Context
 from hms_desktop.runtime import context_for
-from hms_desktop.services.appointments import BookingInput, book_appointment, day_slots
-from hms_desktop.services.clinic_time import clinic_today
-from hms_desktop.services.doctor_fees import FeeInput, set_fee
-from hms_desktop.services.doctor_schedules import ScheduleInput, set_weekly_schedule
-from hms_desktop.services.doctors import DoctorInput, create_doctor, list_doctors
-from hms_desktop.services.patients import PatientInput, register_patient
-from hms_desktop.services.queue import call_next, check_in
-from hms_desktop.services.setup import AdminInput, HospitalInput
-from hms_desktop.services.users import UserInput, create_user
+from hms_desktop.services.admin.clinic_time import clinic_today
+from hms_desktop.services.admin.setup import AdminInput, HospitalInput
+from hms_desktop.services.admin.users import UserInput, create_user
+from hms_desktop.services.reception.appointments import BookingInput, book_appointment, day_slots
+from hms_desktop.services.reception.doctor_fees import FeeInput, set_fee
+from hms_desktop.services.reception.doctor_schedules import ScheduleInput, set_weekly_schedule
+from hms_desktop.services.reception.doctors import DoctorInput, create_doctor, list_doctors
+from hms_desktop.services.reception.patients import PatientInput, register_patient
+from hms_desktop.services.reception.queue import call_next, check_in
 from hms_desktop.storage.paths import StorePaths
 from hms_desktop.storage.store import Store, open_store
 

@@ -17,39 +17,53 @@ block source, set here so that services never import sync).
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from hms_desktop import changes, series, write_guard
-from hms_desktop.audit import trail
+from hms_desktop import series, write_guard
 from hms_desktop.context import HOOKS, HmsSession
-from hms_desktop.sync import codes, outbox
 
-# (target, event, listener), in the order they run
-ORDER: tuple[tuple[Any, str, Callable[..., Any]], ...] = (
-    (HmsSession, "before_flush", trail.before_flush),
-    (HmsSession, "before_flush", outbox.stamp),
-    (HmsSession, "after_flush", outbox.write),
-    (HmsSession, "after_flush", changes.collect),
-    (HmsSession, "do_orm_execute", write_guard.on_execute),
-    (HmsSession, "after_begin", write_guard.after_begin),
-    (HmsSession, "after_transaction_end", write_guard.after_transaction_end),
-    (HmsSession, "after_commit", changes.committed),
-    (HmsSession, "after_soft_rollback", changes.rolled_back),
-    (Engine, "before_cursor_execute", write_guard.before_cursor_execute),
+# (target, event, listener), in the order they run. Listeners are named, and loaded when ``install`` runs,
+# so the session machinery does not depend on sync (which builds on the services) at import time.
+ORDER: tuple[tuple[Any, str, str], ...] = (
+    (HmsSession, "before_flush", "hms_desktop.audit.trail:before_flush"),
+    (HmsSession, "before_flush", "hms_desktop.sync.outbox:stamp"),
+    (HmsSession, "after_flush", "hms_desktop.sync.outbox:write"),
+    (HmsSession, "after_flush", "hms_desktop.changes:collect"),
+    (HmsSession, "do_orm_execute", "hms_desktop.write_guard:on_execute"),
+    (HmsSession, "after_begin", "hms_desktop.write_guard:after_begin"),
+    (HmsSession, "after_transaction_end", "hms_desktop.write_guard:after_transaction_end"),
+    (HmsSession, "after_commit", "hms_desktop.changes:committed"),
+    (HmsSession, "after_soft_rollback", "hms_desktop.changes:rolled_back"),
+    (Engine, "before_cursor_execute", "hms_desktop.write_guard:before_cursor_execute"),
 )
-CORE_WRITE_OBSERVERS = (trail.record_core_write, outbox.queue_core_write, changes.collect_core_write)
+# what sees the rows of a captured Core UPDATE/DELETE, in this order (as the flush hooks above)
+CORE_WRITE_OBSERVERS = (
+    "hms_desktop.audit.trail:record_core_write",
+    "hms_desktop.sync.outbox:queue_core_write",
+    "hms_desktop.changes:collect_core_write",
+)
+BLOCK_SOURCE = "hms_desktop.sync.codes:synced_code"
+
+
+def load(name: str) -> Callable[..., Any]:
+    module, _, attr = name.partition(":")
+    found: Callable[..., Any] = getattr(importlib.import_module(module), attr)
+    return found
 
 
 def install() -> None:
+    """Install every hook once, in ``ORDER``; a transaction refuses to start until this has run."""
     if HOOKS["installed"]:
         return
     for target, name, listener in ORDER:
-        if not event.contains(target, name, listener):
-            event.listen(target, name, listener)
-    write_guard.OBSERVERS[:] = CORE_WRITE_OBSERVERS
-    series.set_block_source(codes.synced_code)
+        fn = load(listener)
+        if not event.contains(target, name, fn):
+            event.listen(target, name, fn)
+    write_guard.OBSERVERS[:] = [load(n) for n in CORE_WRITE_OBSERVERS]
+    series.set_block_source(load(BLOCK_SOURCE))
     HOOKS["installed"] = True

@@ -97,7 +97,7 @@ def _capture(state: ORMExecuteState, tx: Transaction, table: Table, statement: U
     where = statement.whereclause
     query = select(table) if where is None else select(table).where(where)
     found = session.execute(query.execution_options(**opts), state.parameters).mappings()
-    old: dict[Any, Mapping[str, Any]] = {r["id"]: r for r in found}
+    old: dict[Any, Mapping[str, Any]] = {r["id"]: dict(r) for r in found}
     kind = "delete" if isinstance(statement, Delete) else "update"
     if isinstance(statement, Update) and old:
         extra: dict[str, Any] = {}
@@ -116,7 +116,7 @@ def _capture(state: ORMExecuteState, tx: Transaction, table: Table, statement: U
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
             query = select(table).where(table.c.id.in_(chunk)).execution_options(**opts)
-            new.update({r["id"]: r for r in session.execute(query).mappings()})
+            new.update({r["id"]: dict(r) for r in session.execute(query).mappings()})
     for observe in OBSERVERS:
         observe(tx, table, kind, old, new)
     return result

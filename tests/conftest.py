@@ -21,7 +21,7 @@ from hms_desktop.clinic_setup import create_clinic  # noqa: E402
 from hms_desktop.context import Actor, Context  # noqa: E402
 from hms_desktop.runtime import context_for  # noqa: E402
 from hms_desktop.security.keystore import KeyringStore  # noqa: E402
-from hms_desktop.services.setup import AdminInput, HospitalInput  # noqa: E402
+from hms_desktop.services.admin.setup import AdminInput, HospitalInput  # noqa: E402
 from hms_desktop.storage.paths import StorePaths  # noqa: E402
 from hms_desktop.storage.store import Store, open_store  # noqa: E402
 from tests.memory_keyring import MemoryKeyring  # noqa: E402
@@ -121,7 +121,7 @@ def actor_with_role(role: str, email: str | None = None) -> Actor:
 @pytest.fixture
 def make_user(system_ctx: Context):  # type: ignore[no-untyped-def]
     """Create a staff account: make_user("Receptionist", email=..., password=...) -> UserView."""
-    from hms_desktop.services.users import UserInput, create_user
+    from hms_desktop.services.admin.users import UserInput, create_user
 
     counter = iter(range(1, 10_000))
 

@@ -8,9 +8,9 @@ from datetime import UTC, date, datetime, time
 
 from hms_desktop.clock import FixedClock
 from hms_desktop.context import Context
-from hms_desktop.services.doctor_schedules import ScheduleInput, set_weekly_schedule
-from hms_desktop.services.doctors import DoctorInput, DoctorView, create_doctor
-from hms_desktop.services.patients import PatientInput, PatientView, register_patient
+from hms_desktop.services.reception.doctor_schedules import ScheduleInput, set_weekly_schedule
+from hms_desktop.services.reception.doctors import DoctorInput, DoctorView, create_doctor
+from hms_desktop.services.reception.patients import PatientInput, PatientView, register_patient
 
 MONDAY = date(2026, 11, 30)
 TEN_AM = datetime(2026, 11, 30, 4, 30, tzinfo=UTC)

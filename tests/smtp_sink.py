@@ -11,7 +11,7 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from hms_desktop.notifications.smtp import MailServer
+from hms_desktop.services.messaging.smtp import MailServer
 
 
 class Sink:

@@ -13,10 +13,10 @@ from db.models.scheduling import Appointment, AppointmentStatusLog
 from hms_desktop.clock import FixedClock
 from hms_desktop.context import Context
 from hms_desktop.errors import Conflict, ValidationError
-from hms_desktop.services import appointments as appt
-from hms_desktop.services.appointments import BookingInput
-from hms_desktop.services.doctor_schedules import request_leave
-from hms_desktop.services.doctors import DoctorView
+from hms_desktop.services.reception import appointments as appt
+from hms_desktop.services.reception.appointments import BookingInput
+from hms_desktop.services.reception.doctor_schedules import request_leave
+from hms_desktop.services.reception.doctors import DoctorView
 from tests.reception_fixtures import MONDAY, clinic_day, patient
 
 

@@ -16,8 +16,8 @@ from hms_desktop.cli.main import main as hms_main
 from hms_desktop.clock import FixedClock
 from hms_desktop.context import Context
 from hms_desktop.errors import ValidationError
-from hms_desktop.services import auth
-from hms_desktop.services.audit_trail import AuditQuery, search_audit, verify_audit
+from hms_desktop.services.admin import auth
+from hms_desktop.services.admin.audit_trail import AuditQuery, search_audit, verify_audit
 from hms_desktop.storage.store import Store
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
 

@@ -17,8 +17,8 @@ from hms_desktop.clock import FixedClock
 from hms_desktop.context import Context
 from hms_desktop.errors import AuthError, PermissionDenied, TokenError, ValidationError
 from hms_desktop.security.tokens import token_secret
-from hms_desktop.services import auth
-from hms_desktop.services.users import disable_user
+from hms_desktop.services.admin import auth
+from hms_desktop.services.admin.users import disable_user
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
 
 

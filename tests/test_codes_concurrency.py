@@ -27,7 +27,7 @@ WORKER = textwrap.dedent(
     from pathlib import Path
     from hms_desktop.context import Actor
     from hms_desktop.runtime import context_for
-    from hms_desktop.services.patients import PatientInput, register_patient
+    from hms_desktop.services.reception.patients import PatientInput, register_patient
     from hms_desktop.storage.paths import StorePaths
     from hms_desktop.storage.store import open_store
 

@@ -17,13 +17,13 @@ from db.models.patients import Patient
 from db.models.scheduling import Appointment, Doctor, DoctorFee, DoctorLeave, DoctorSchedule
 from hms_desktop.context import Context
 from hms_desktop.errors import Conflict, NotFound, PermissionDenied, ValidationError
-from hms_desktop.services import doctor_fees as fees
-from hms_desktop.services import doctor_schedules as sched
-from hms_desktop.services import doctors as svc
-from hms_desktop.services.doctor_fees import FeeInput
-from hms_desktop.services.doctor_schedules import ScheduleInput
-from hms_desktop.services.doctors import DoctorInput
-from hms_desktop.services.users import disable_user
+from hms_desktop.services.admin.users import disable_user
+from hms_desktop.services.reception import doctor_fees as fees
+from hms_desktop.services.reception import doctor_schedules as sched
+from hms_desktop.services.reception import doctors as svc
+from hms_desktop.services.reception.doctor_fees import FeeInput
+from hms_desktop.services.reception.doctor_schedules import ScheduleInput
+from hms_desktop.services.reception.doctors import DoctorInput
 from tests.conftest import actor_with_role
 
 MON = date(2030, 1, 7)  # a Monday

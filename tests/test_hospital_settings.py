@@ -19,13 +19,14 @@ from db.base import Base
 from db.ids import uuid7
 from db.models.audit import AuditLog
 from db.models.hospital import HospitalSetting
+from hms_desktop import settings as shared_settings
 from hms_desktop.context import Actor, Context
 from hms_desktop.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from hms_desktop.security.permissions import DEFAULT_ROLES
-from hms_desktop.services import departments as dept
-from hms_desktop.services import hospital as hosp
-from hms_desktop.services.settings_defaults import DEFAULT_SETTINGS
-from hms_desktop.services.setup import HospitalInput
+from hms_desktop.services.admin import departments as dept
+from hms_desktop.services.admin import hospital as hosp
+from hms_desktop.services.admin.setup import HospitalInput
+from hms_desktop.settings_defaults import DEFAULT_SETTINGS
 from hms_desktop.storage.store import Store
 
 TABLES = ("audit_logs", "hospitals", "hospital_settings", "departments", "tax_configurations")
@@ -227,7 +228,7 @@ def test_receptionist_cannot_change_settings(system_ctx: Context, store: Store) 
         lambda c: hosp.update_hospital(c, HospitalInput(name="Other")),
         lambda c: hosp.set_logo(c, image_bytes("PNG")),
         lambda c: hosp.set_smtp_password(c, SMTP_SECRET),
-        hosp.smtp_settings,
+        shared_settings.smtp_settings,
         lambda c: dept.create_department(c, "OPD", "Outpatients"),
     ],
 )
@@ -307,7 +308,7 @@ def test_smtp_password_lives_in_the_key_store_only(system_ctx: Context, store: S
     hosp.update_settings(system_ctx, {"smtp_host": "smtp.example.in", "smtp_user": "desk", "smtp_from": "desk@x.in"})
     hosp.set_smtp_password(system_ctx, SMTP_SECRET)
     assert system_ctx.keys is not None and system_ctx.keys.get("smtp-password") == SMTP_SECRET.encode()
-    config = hosp.smtp_settings(system_ctx)  # the system actor runs the mail worker
+    config = shared_settings.smtp_settings(system_ctx)  # the system actor runs the mail worker
     assert (config.host, config.port, config.tls, config.user, config.from_addr, config.password) == (
         "smtp.example.in",
         587,
@@ -337,7 +338,7 @@ def test_bad_smtp_password_refused(system_ctx: Context, store: Store, password: 
 def test_smtp_password_needs_an_open_key_store(system_ctx: Context, store: Store) -> None:
     with nothing_written(store), pytest.raises(Conflict):
         hosp.set_smtp_password(replace(system_ctx, keys=None), SMTP_SECRET)
-    assert hosp.smtp_settings(replace(system_ctx, keys=None)).password is None
+    assert shared_settings.smtp_settings(replace(system_ctx, keys=None)).password is None
 
 
 # --- departments
@@ -412,5 +413,5 @@ def test_departments_are_readable_by_settings_viewers_only(system_ctx: Context) 
 def test_clinic_settings_inside_another_services_transaction(system_ctx: Context) -> None:
     hosp.update_settings(system_ctx, {"patient_prefix": "SUN"})
     with system_ctx.transaction(readonly=True) as tx:
-        settings = hosp.clinic_settings(tx.session)
+        settings = shared_settings.clinic_settings(tx.session)
     assert settings == hosp.get_settings(system_ctx) and settings["patient_prefix"] == "SUN"

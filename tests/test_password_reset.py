@@ -14,8 +14,8 @@ from db.models.notifications import NotificationQueueItem
 from hms_desktop.clock import FixedClock
 from hms_desktop.context import Actor, Context
 from hms_desktop.errors import AuthError, TokenError, ValidationError
-from hms_desktop.notifications.worker import deliver_due
-from hms_desktop.services import auth
+from hms_desktop.services.admin import auth
+from hms_desktop.services.messaging.worker import deliver_due
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
 from tests.smtp_sink import Sink
 
@@ -102,8 +102,8 @@ def test_reset_clears_a_lockout(ctx: Context, sink: Sink) -> None:
 
 
 def test_the_app_s_delivery_thread_sends_with_the_clinic_s_settings(system_ctx: Context, sink: Sink) -> None:
-    from hms_desktop.notifications.mail_server import mail_server, start_delivery
-    from hms_desktop.services.hospital import update_settings
+    from hms_desktop.services.admin.hospital import update_settings
+    from hms_desktop.services.messaging.mail_server import mail_server, start_delivery
 
     assert mail_server(system_ctx) is None  # not set up yet: the queue waits
     update_settings(

@@ -13,7 +13,7 @@ from db.models.audit import AuditLog
 from db.models.patients import PatientConsent, PatientDocument
 from hms_desktop.context import Context
 from hms_desktop.errors import Conflict, ValidationError
-from hms_desktop.services.patient_records import (
+from hms_desktop.services.reception.patient_records import (
     ConsentInput,
     add_document,
     list_documents,
@@ -21,7 +21,7 @@ from hms_desktop.services.patient_records import (
     record_consent,
     withdraw_consent,
 )
-from hms_desktop.services.patients import PatientInput, register_patient
+from hms_desktop.services.reception.patients import PatientInput, register_patient
 from hms_desktop.storage.store import Store
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"

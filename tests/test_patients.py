@@ -18,9 +18,9 @@ from hms_desktop.clock import FixedClock
 from hms_desktop.context import Context
 from hms_desktop.errors import NotFound, ValidationError
 from hms_desktop.printing.render import pdf_to_images
-from hms_desktop.services.id_cards import print_id_card
-from hms_desktop.services.patient_search import open_by_code, search_patients
-from hms_desktop.services.patients import (
+from hms_desktop.services.reception.id_cards import print_id_card
+from hms_desktop.services.reception.patient_search import open_by_code, search_patients
+from hms_desktop.services.reception.patients import (
     PatientInput,
     PossibleDuplicates,
     archive_patient,

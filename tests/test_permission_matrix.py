@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-import hms_desktop.notifications
 import hms_desktop.services
 import hms_desktop.sync
 from db.models.audit import AuditLog
@@ -25,12 +24,13 @@ from tests.conftest import actor_with_role
 
 def service_functions() -> list[tuple[str, Callable[..., Any]]]:
     found = []
-    packages = [
-        (hms_desktop.services, "hms_desktop.services"),
-        (hms_desktop.notifications, "hms_desktop.notifications"),
-        (hms_desktop.sync, "hms_desktop.sync"),
-    ]
-    modules = [f"{name}.{info.name}" for pkg, name in packages for info in pkgutil.iter_modules(pkg.__path__)]
+    packages = [(hms_desktop.services, "hms_desktop.services"), (hms_desktop.sync, "hms_desktop.sync")]
+    modules = [
+        info.name
+        for pkg, name in packages
+        for info in pkgutil.walk_packages(pkg.__path__, prefix=name + ".")
+        if not info.ispkg
+    ] + ["hms_desktop.settings"]
     for module_name in modules:
         module = importlib.import_module(module_name)
         for name, fn in inspect.getmembers(module, inspect.isfunction):

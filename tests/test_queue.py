@@ -16,13 +16,13 @@ from hms_desktop.clock import FixedClock
 from hms_desktop.context import Context
 from hms_desktop.errors import Conflict, ValidationError
 from hms_desktop.printing.render import pdf_to_images
-from hms_desktop.services import appointments as appt
-from hms_desktop.services import queue
-from hms_desktop.services.appointments import BookingInput
-from hms_desktop.services.doctors import DoctorView
-from hms_desktop.services.id_cards import print_id_card
-from hms_desktop.services.patient_records import ConsentInput, add_document, list_consents, record_consent
-from hms_desktop.services.patient_search import open_by_code, search_patients
+from hms_desktop.services.reception import appointments as appt
+from hms_desktop.services.reception import queue
+from hms_desktop.services.reception.appointments import BookingInput
+from hms_desktop.services.reception.doctors import DoctorView
+from hms_desktop.services.reception.id_cards import print_id_card
+from hms_desktop.services.reception.patient_records import ConsentInput, add_document, list_consents, record_consent
+from hms_desktop.services.reception.patient_search import open_by_code, search_patients
 from tests.reception_fixtures import MONDAY, clinic_day, patient
 
 

@@ -291,7 +291,7 @@ def test_a_store_of_the_first_migration_is_backed_up_then_upgraded(store: st.Sto
     from alembic import command
 
     from db import migrate
-    from hms_desktop.services.patient_search import search_patients
+    from hms_desktop.services.reception.patient_search import search_patients
 
     add_patient(store, "Older Store Patient")
     with store.engine.connect() as conn, conn.begin():

@@ -11,7 +11,7 @@ import pytest
 
 from hms_desktop.context import Actor
 from hms_desktop.runtime import context_for
-from hms_desktop.services.patients import PatientInput, register_patient
+from hms_desktop.services.reception.patients import PatientInput, register_patient
 from hms_desktop.storage.store import Store
 from hms_desktop.sync.background import start_background_sync
 from hms_desktop.sync.errors import SyncUnavailable

@@ -16,7 +16,7 @@ from db.models.audit import AuditLog
 from db.models.patients import Patient
 from hms_desktop.context import Actor
 from hms_desktop.runtime import context_for
-from hms_desktop.services.patients import PatientInput, register_patient
+from hms_desktop.services.reception.patients import PatientInput, register_patient
 from hms_desktop.storage.store import Store
 from hms_desktop.sync.codec import codec_for
 from hms_desktop.sync.errors import SyncUnavailable

@@ -16,8 +16,8 @@ from db.models.sync import SyncOutbox, SyncState, Workstation
 from hms_desktop.context import Context
 from hms_desktop.errors import ValidationError
 from hms_desktop.series import CREDIT_NOTES, INVOICES, next_gst_number
-from hms_desktop.services.clinic_time import clinic_today
-from hms_desktop.services.patients import PatientInput, register_patient
+from hms_desktop.services.admin.clinic_time import clinic_today
+from hms_desktop.services.reception.patients import PatientInput, register_patient
 from hms_desktop.storage.store import Store
 from hms_desktop.sync import hlc
 from hms_desktop.sync.pull import apply_page

@@ -19,7 +19,7 @@ from db.models.sync import SyncConflict
 from hms_desktop.audit.verify import verify
 from hms_desktop.context import Actor, Context
 from hms_desktop.runtime import context_for
-from hms_desktop.services.patients import PatientInput, archive_patient, register_patient
+from hms_desktop.services.reception.patients import PatientInput, archive_patient, register_patient
 from hms_desktop.storage.store import Store
 from hms_desktop.sync.state import sync_status
 from tests.pg import Lab
@@ -192,7 +192,7 @@ def test_a_row_deleted_on_one_pc_and_edited_on_another_follows_the_later_clock(l
     """A hard delete leaves a tombstone on the server: an older edit pushed after it does not bring the row
     back (it is kept as a conflict); a newer edit does."""
     from db.models.hospital import Department
-    from hms_desktop.services.departments import create_department
+    from hms_desktop.services.admin.departments import create_department
 
     a = lab.founder
     b = lab.new_pc("Doctor 1")

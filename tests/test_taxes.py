@@ -19,7 +19,7 @@ from db.ids import uuid7
 from hms_desktop.context import Actor, Context
 from hms_desktop.errors import NotFound, PermissionDenied, ValidationError
 from hms_desktop.security.permissions import DEFAULT_ROLES
-from hms_desktop.services.taxes import (
+from hms_desktop.services.admin.taxes import (
     TaxInput,
     create_tax,
     end_tax,

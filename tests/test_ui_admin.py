@@ -12,15 +12,16 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from hms_desktop.services.appointments import BookingInput, book_appointment
-from hms_desktop.services.departments import create_department, list_departments
-from hms_desktop.services.doctor_fees import list_fees
-from hms_desktop.services.doctor_schedules import list_leaves, list_schedule
-from hms_desktop.services.doctors import list_doctors
-from hms_desktop.services.hospital import SMTP_PASSWORD_KEY, get_hospital, get_logo, get_settings
-from hms_desktop.services.roles import list_roles
-from hms_desktop.services.taxes import list_taxes
-from hms_desktop.services.users import list_users
+from hms_desktop.services.admin.departments import create_department, list_departments
+from hms_desktop.services.admin.hospital import get_hospital, get_logo, get_settings
+from hms_desktop.services.admin.roles import list_roles
+from hms_desktop.services.admin.taxes import list_taxes
+from hms_desktop.services.admin.users import list_users
+from hms_desktop.services.reception.appointments import BookingInput, book_appointment
+from hms_desktop.services.reception.doctor_fees import list_fees
+from hms_desktop.services.reception.doctor_schedules import list_leaves, list_schedule
+from hms_desktop.services.reception.doctors import list_doctors
+from hms_desktop.settings import SMTP_PASSWORD_KEY
 from hms_desktop.storage.store import Store
 from tests.reception_fixtures import MONDAY, clinic_day, patient
 from tests.ui_support import signed_in_window

@@ -19,13 +19,13 @@ from db.engine import connect
 from db.models.audit import AuditLog
 from hms_desktop.context import Context
 from hms_desktop.runtime import context_for
-from hms_desktop.services import queue
-from hms_desktop.services.appointments import BookingInput, book_appointment
-from hms_desktop.services.audit_trail import AuditQuery, search_audit, verify_audit
-from hms_desktop.services.doctors import DoctorView
-from hms_desktop.services.hospital import update_settings
-from hms_desktop.services.patients import PatientInput, PatientView, register_patient, update_patient
-from hms_desktop.services.roles import create_role
+from hms_desktop.services.admin.audit_trail import AuditQuery, search_audit, verify_audit
+from hms_desktop.services.admin.hospital import update_settings
+from hms_desktop.services.admin.roles import create_role
+from hms_desktop.services.reception import queue
+from hms_desktop.services.reception.appointments import BookingInput, book_appointment
+from hms_desktop.services.reception.doctors import DoctorView
+from hms_desktop.services.reception.patients import PatientInput, PatientView, register_patient, update_patient
 from hms_desktop.storage.store import Store
 from tests.conftest import ADMIN_EMAIL
 from tests.reception_fixtures import MONDAY, clinic_day

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from hms_desktop.security import recovery
-from hms_desktop.services import auth
-from hms_desktop.services.doctors import list_doctors
-from hms_desktop.services.queue import queue_for
+from hms_desktop.services.admin import auth
+from hms_desktop.services.reception.doctors import list_doctors
+from hms_desktop.services.reception.queue import queue_for
 from hms_desktop.storage.paths import StorePaths
 from hms_desktop.storage.store import open_store
 from ui.dialogs.setup_wizard import SetupWizard

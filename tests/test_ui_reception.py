@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from db.models.patients import Patient
 from db.models.scheduling import Appointment, AppointmentQueueEntry
-from hms_desktop.services.patient_search import search_patients
+from hms_desktop.services.reception.patient_search import search_patients
 from hms_desktop.storage.store import Store
 from tests.conftest import ADMIN_EMAIL
 from tests.reception_fixtures import clinic_day
@@ -91,7 +91,7 @@ def test_register_book_check_in_and_call_next(
 def test_search_as_you_type_and_a_scan_opens_the_patient(
     qtbot: Any, store: Store, system_ctx: Any, tmp_path: Path
 ) -> None:
-    from hms_desktop.services.patients import PatientInput, register_patient
+    from hms_desktop.services.reception.patients import PatientInput, register_patient
 
     made = [
         register_patient(system_ctx, PatientInput(n, "M", phone=f"98450{i:05d}"), allow_duplicates=True)
@@ -161,7 +161,7 @@ def test_enter_in_the_email_field_moves_to_the_password(qtbot: Any, store: Store
 def test_the_queue_follows_the_doctor_chosen_for_booking(
     qtbot: Any, store: Store, system_ctx: Any, make_user: Any, tmp_path: Path
 ) -> None:
-    from hms_desktop.services.doctors import DoctorInput, create_doctor
+    from hms_desktop.services.reception.doctors import DoctorInput, create_doctor
     from ui.forms import find_data
 
     ctx, meera = clinic_day(system_ctx, make_user)

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from db.models.patients import Patient
 from hms_desktop.context import Actor
 from hms_desktop.runtime import context_for
-from hms_desktop.services.patients import PatientInput, register_patient
+from hms_desktop.services.reception.patients import PatientInput, register_patient
 from hms_desktop.storage.paths import StorePaths
 from hms_desktop.storage.store import Store
 from hms_desktop.sync.state import sync_status

@@ -18,10 +18,10 @@ from db.models.patients import Patient
 from db.models.scheduling import Appointment
 from hms_desktop.context import HOOKS, Actor, Context
 from hms_desktop.errors import PermissionDenied, ValidationError
-from hms_desktop.services.appointments import BookingInput, book_appointment
-from hms_desktop.services.audit_trail import verify_audit
-from hms_desktop.services.doctors import list_doctors
-from hms_desktop.services.patients import PatientInput, register_patient
+from hms_desktop.services.admin.audit_trail import verify_audit
+from hms_desktop.services.reception.appointments import BookingInput, book_appointment
+from hms_desktop.services.reception.doctors import list_doctors
+from hms_desktop.services.reception.patients import PatientInput, register_patient
 from tests.conftest import actor_with_role
 from tests.reception_fixtures import MONDAY, clinic_day
 

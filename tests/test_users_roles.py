@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 from db.models.identity import Role, User, UserRole
 from hms_desktop.context import Context
 from hms_desktop.errors import Conflict, PermissionDenied, ValidationError
-from hms_desktop.services import roles as roles_svc
-from hms_desktop.services import users as users_svc
-from hms_desktop.services.users import UserInput
+from hms_desktop.services.admin import roles as roles_svc
+from hms_desktop.services.admin import users as users_svc
+from hms_desktop.services.admin.users import UserInput
 from tests.conftest import ADMIN_EMAIL, actor_with_role
 
 

@@ -13,8 +13,8 @@ from db.models.audit import AuditLog
 from db.models.patients import Patient, PatientConsent
 from db.models.sync import SyncOutbox
 from hms_desktop.context import Context
-from hms_desktop.services.audit_trail import verify_audit
-from hms_desktop.services.patients import PatientInput, register_patient
+from hms_desktop.services.admin.audit_trail import verify_audit
+from hms_desktop.services.reception.patients import PatientInput, register_patient
 from hms_desktop.storage.store import Store
 from hms_desktop.write_guard import UnrecordedWrite
 from tests.test_sync_outbox import enrol_here

@@ -135,7 +135,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         QMessageBox.critical(None, "HMS Desktop", exc.message)
         return 1
     session = AppSession.open(store)
-    from hms_desktop.notifications.mail_server import start_delivery
+    from hms_desktop.services.messaging.mail_server import start_delivery
 
     mail = start_delivery(session.base)  # password-reset emails can be asked for from the sign-in window
     session.start_sync()  # only when this PC is enrolled (hms sync enroll, or Admin > Sync)

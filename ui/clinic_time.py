@@ -12,7 +12,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from hms_desktop.clock import Clock
-from hms_desktop.services.clinic_time import DEFAULT_ZONE
+from hms_desktop.services.admin.clinic_time import DEFAULT_ZONE
 from ui.qt import QDate
 
 

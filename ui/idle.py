@@ -6,8 +6,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from hms_desktop.services import auth
-from hms_desktop.services.hospital import get_settings
+from hms_desktop.services.admin import auth
+from hms_desktop.services.admin.hospital import get_settings
 from ui.qt import (
     QApplication,
     QEvent,

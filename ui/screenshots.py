@@ -32,8 +32,8 @@ def settle(app: object, seconds: float = 0.8) -> None:
 
 def main(out: str = "docs/screenshots") -> list[Path]:
     from hms_desktop.demo import ADMIN, open_demo
-    from hms_desktop.services.doctors import list_doctors
-    from hms_desktop.services.queue import queue_for
+    from hms_desktop.services.reception.doctors import list_doctors
+    from hms_desktop.services.reception.queue import queue_for
     from hms_desktop.storage.paths import StorePaths
     from ui.app import _style
     from ui.dialogs.login import LoginDialog

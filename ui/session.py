@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 from hms_desktop.clock import Clock
 from hms_desktop.context import Actor, Context
 from hms_desktop.runtime import context_for, local_workstation
-from hms_desktop.services import auth
-from hms_desktop.services.clinic_time import DEFAULT_ZONE, clinic_zone
-from hms_desktop.services.sessions import SessionTokens
+from hms_desktop.services.admin import auth
+from hms_desktop.services.admin.clinic_time import DEFAULT_ZONE, clinic_zone
+from hms_desktop.services.admin.sessions import SessionTokens
 from hms_desktop.storage.store import Store
 
 

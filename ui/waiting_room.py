@@ -10,10 +10,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from hms_desktop.context import Context
-from hms_desktop.services.clinic_time import DEFAULT_ZONE, zone_of
-from hms_desktop.services.doctors import list_doctors
-from hms_desktop.services.hospital import get_settings
-from hms_desktop.services.queue import QueueEntryView, queue_for
+from hms_desktop.services.admin.clinic_time import DEFAULT_ZONE, zone_of
+from hms_desktop.services.admin.hospital import get_settings
+from hms_desktop.services.reception.doctors import list_doctors
+from hms_desktop.services.reception.queue import QueueEntryView, queue_for
 from ui.qt import (
     QCursor,
     QFrame,

@@ -14,7 +14,7 @@ from hms_desktop.clinic_setup import create_clinic
 from hms_desktop.errors import HmsError
 from hms_desktop.security import recovery
 from hms_desktop.security.keystore import write_private
-from hms_desktop.services.setup import AdminInput, HospitalInput
+from hms_desktop.services.admin.setup import AdminInput, HospitalInput
 from hms_desktop.storage import store as store_ops
 from hms_desktop.storage.keys import new_passphrase_from, prompt_only
 from hms_desktop.storage.store import discard_new_store

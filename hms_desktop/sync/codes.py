@@ -88,7 +88,7 @@ def remaining(session: Session, series: str, period: str) -> int:
 
 def _series_in_use(session: Session) -> list[Series]:
     """Every registered series numbered from blocks, as the clinic's settings make it."""
-    from hms_desktop.services.hospital import clinic_settings
+    from hms_desktop.settings import clinic_settings
 
     settings = clinic_settings(session)
     return [d.resolve(settings) for d in registered("blocks")]

@@ -87,8 +87,8 @@ def run_once(
 def _today(store: Store, clock: Clock):  # type: ignore[no-untyped-def]
     from sqlalchemy.orm import Session
 
-    from hms_desktop.services.clinic_time import local_today
-    from hms_desktop.services.hospital import clinic_settings
+    from hms_desktop.clinic_time import local_today
+    from hms_desktop.settings import clinic_settings
 
     with Session(store.engine.execution_options(hms_readonly=True)) as session:
         try:

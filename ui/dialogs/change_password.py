@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hms_desktop.services import auth
+from hms_desktop.services.admin import auth
 from ui.forms import FieldErrors
 from ui.qt import (
     QCheckBox,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hms_desktop.services import auth
+from hms_desktop.services.admin import auth
 from ui.qt import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 from ui.session import AppSession
 from ui.worker import error_text, run

@@ -7,7 +7,7 @@ from typing import Any
 
 from hms_desktop.clinic_setup import create_clinic
 from hms_desktop.security.keystore import keyring_usable
-from hms_desktop.services.setup import AdminInput, HospitalInput
+from hms_desktop.services.admin.setup import AdminInput, HospitalInput
 from hms_desktop.storage.keys import MIN_PASSPHRASE
 from hms_desktop.storage.paths import StorePaths
 from hms_desktop.validation import GST_STATE_CODES

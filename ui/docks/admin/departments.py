@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 
-from hms_desktop.services.departments import (
+from hms_desktop.services.admin.departments import (
     DepartmentView,
     create_department,
     deactivate_department,

@@ -9,7 +9,7 @@ from typing import Any
 
 from hms_desktop.errors import ValidationError
 from hms_desktop.money import clean_rupees
-from hms_desktop.services.doctor_fees import FeeInput, FeeView, list_fees, set_fee
+from hms_desktop.services.reception.doctor_fees import FeeInput, FeeView, list_fees, set_fee
 from ui.docks.admin.common import button, date_edit, date_of, fill, line, message_label, say, show_date, table
 from ui.forms import FieldErrors
 from ui.qt import QFormLayout, QGroupBox, QLabel, QSpinBox, QVBoxLayout, QWidget

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from hms_desktop.services.doctor_schedules import (
+from hms_desktop.services.reception.doctor_schedules import (
     ClashView,
     LeaveView,
     approve_leave,

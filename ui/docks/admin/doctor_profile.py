@@ -6,9 +6,15 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 
-from hms_desktop.services.departments import DepartmentView
-from hms_desktop.services.doctors import DoctorInput, DoctorView, create_doctor, deactivate_doctor, update_doctor
-from hms_desktop.services.users import UserView
+from hms_desktop.services.admin.departments import DepartmentView
+from hms_desktop.services.admin.users import UserView
+from hms_desktop.services.reception.doctors import (
+    DoctorInput,
+    DoctorView,
+    create_doctor,
+    deactivate_doctor,
+    update_doctor,
+)
 from ui.docks.admin.common import button, line, message_label, row_of, say
 from ui.forms import FieldErrors, find_data
 from ui.qt import QComboBox, QFormLayout, QLabel, QSpinBox, QVBoxLayout, QWidget, Signal

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import time
 from typing import Any
 
-from hms_desktop.services.doctor_schedules import (
+from hms_desktop.services.reception.doctor_schedules import (
     DAY_NAMES,
     ScheduleInput,
     ScheduleView,

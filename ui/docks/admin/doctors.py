@@ -6,9 +6,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from hms_desktop.services.departments import DepartmentView, list_departments
-from hms_desktop.services.doctors import DoctorView, list_doctors
-from hms_desktop.services.users import UserView, list_users
+from hms_desktop.services.admin.departments import DepartmentView, list_departments
+from hms_desktop.services.admin.users import UserView, list_users
+from hms_desktop.services.reception.doctors import DoctorView, list_doctors
 from ui.docks.admin.common import AdminTab, button, fill, row_key, row_of, select_key, table
 from ui.docks.admin.doctor_fees import FeesPanel
 from ui.docks.admin.doctor_leaves import LeavesPanel

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hms_desktop.services.hospital import set_logo, set_smtp_password
+from hms_desktop.services.admin.hospital import set_logo, set_smtp_password
 from ui.docks.admin.common import button, line, message_label, row_of, say
 from ui.qt import QFileDialog, QGroupBox, QLabel, QLineEdit, QPixmap, Qt, QVBoxLayout
 from ui.session import AppSession

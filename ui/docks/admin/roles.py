@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Callable
 
 from hms_desktop.security.permissions import CATALOGUE, PRIVILEGED
-from hms_desktop.services.roles import RoleView, create_role, delete_role, list_roles, update_role
+from hms_desktop.services.admin.roles import RoleView, create_role, delete_role, list_roles, update_role
 from ui.docks.admin.common import AdminTab, button, line, message_label, row_of, say
 from ui.qt import (
     QAbstractItemView,

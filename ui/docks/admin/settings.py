@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hms_desktop.errors import ValidationError
-from hms_desktop.services.hospital import (
+from hms_desktop.services.admin.hospital import (
     CODE_RESETS,
     SMTP_TLS_MODES,
     HospitalView,
@@ -21,7 +21,7 @@ from hms_desktop.services.hospital import (
     update_hospital,
     update_settings,
 )
-from hms_desktop.services.setup import HospitalInput, hospital_values
+from hms_desktop.services.admin.setup import HospitalInput, hospital_values
 from hms_desktop.validation import GST_STATE_CODES
 from ui.docks.admin.common import AdminTab, button, line, message_label, row_of, say
 from ui.docks.admin.logo_mail import LogoBox, MailPasswordBox

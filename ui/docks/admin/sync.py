@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from hms_desktop.services.sync_admin import enrol_this_pc, sync_now, this_pc_sync_status
 from hms_desktop.sync import hlc
 from hms_desktop.sync.conflicts import ConflictView, list_conflicts, resolve_conflict
 from hms_desktop.sync.enrol import EnrolResult
+from hms_desktop.sync.manage import enrol_this_pc, sync_now, this_pc_sync_status
 from hms_desktop.sync.runner import SyncReport
 from hms_desktop.sync.state import SyncStatus
 from ui.docks.admin.common import AdminTab, button, fill, line, message_label, row_key, row_of, say, show_time, table

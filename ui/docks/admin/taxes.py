@@ -6,8 +6,16 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 
-from db.models.hospital import TAX_APPLIES_TO, TAX_KINDS
-from hms_desktop.services.taxes import TaxInput, TaxView, create_tax, end_tax, list_taxes, update_tax
+from hms_desktop.services.admin.taxes import (
+    TAX_APPLIES_TO,
+    TAX_KINDS,
+    TaxInput,
+    TaxView,
+    create_tax,
+    end_tax,
+    list_taxes,
+    update_tax,
+)
 from ui.docks.admin.common import (
     AdminTab,
     button,

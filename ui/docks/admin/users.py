@@ -8,8 +8,8 @@ from collections.abc import Callable
 from typing import Any
 
 from hms_desktop.security.permissions import may_grant
-from hms_desktop.services.roles import RoleView, list_roles
-from hms_desktop.services.users import (
+from hms_desktop.services.admin.roles import RoleView, list_roles
+from hms_desktop.services.admin.users import (
     UserInput,
     UserView,
     admin_reset_password,

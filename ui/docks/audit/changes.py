@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from hms_desktop.services.audit_trail import AuditEntry
+from hms_desktop.services.admin.audit_trail import AuditEntry
 from ui.docks.audit.model import change_rows, local_time
 from ui.qt import (
     QAbstractItemView,

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from db.models import metadata
-from db.models.audit import AUDIT_OUTCOMES
-from hms_desktop.services.audit_trail import AuditQuery
+from hms_desktop.services.admin.audit_trail import AUDIT_OUTCOMES, AUDITED_TABLES, AuditQuery
 from ui import clinic_time
 from ui.forms import FieldErrors
 from ui.qt import (
@@ -79,7 +77,7 @@ class AuditFilters(QWidget):
         self.user_email.setObjectName("userEmail")
         self.user_email.setPlaceholderText("anyone")
         self.action = _combo("auditAction", list(ACTIONS), "any action")
-        tables = sorted(t for t in metadata.tables if t != "audit_logs")
+        tables = list(AUDITED_TABLES)
         self.entity_type = _combo("entityType", tables, "anything (e.g. patients)")
         self.outcome = QComboBox()
         self.outcome.setObjectName("outcome")

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from hms_desktop.services.audit_trail import AuditEntry
+from hms_desktop.services.admin.audit_trail import AuditEntry
 from ui.qt import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
 COLUMNS = ("Time", "Who", "Role", "Workstation", "Action", "Entity", "Outcome", "Detail")

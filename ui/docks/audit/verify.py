@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hms_desktop.audit.verify import VerifyReport
-from hms_desktop.services.audit_trail import verify_audit
+from hms_desktop.services.admin.audit_trail import verify_audit
 from ui.qt import QHBoxLayout, QLabel, QListWidget, QPushButton, QVBoxLayout, QWidget
 from ui.session import AppSession
 from ui.worker import error_text, run

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from hms_desktop.services.audit_trail import AuditQuery, search_audit
-from hms_desktop.services.clinic_time import DEFAULT_ZONE, zone_of
-from hms_desktop.services.hospital import get_settings
-from hms_desktop.services.paging import Page
+from hms_desktop.paging import Page
+from hms_desktop.services.admin.audit_trail import AuditQuery, search_audit
+from hms_desktop.services.admin.clinic_time import DEFAULT_ZONE, zone_of
+from hms_desktop.services.admin.hospital import get_settings
 from ui.docks.audit.changes import ChangesView
 from ui.docks.audit.filters import AuditFilters
 from ui.docks.audit.model import AuditPageModel

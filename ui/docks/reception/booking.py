@@ -7,10 +7,10 @@ import uuid
 from datetime import date, time
 from typing import Any
 
-from hms_desktop.services import appointments as appt
-from hms_desktop.services import queue
-from hms_desktop.services.clinic_time import clinic_today
-from hms_desktop.services.doctors import list_doctors
+from hms_desktop.services.admin.clinic_time import clinic_today
+from hms_desktop.services.reception import appointments as appt
+from hms_desktop.services.reception import queue
+from hms_desktop.services.reception.doctors import list_doctors
 from ui.qt import (
     QAbstractItemView,
     QBrush,

@@ -6,8 +6,10 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from db.models.patients import BLOOD_GROUPS, ID_TYPES, PRIORITY_GROUPS
-from hms_desktop.services.patients import (
+from hms_desktop.services.reception.patients import (
+    BLOOD_GROUPS,
+    ID_TYPES,
+    PRIORITY_GROUPS,
     PatientInput,
     PatientView,
     PossibleDuplicates,

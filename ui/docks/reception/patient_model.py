@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hms_desktop.services.patient_search import PatientSummary, search_patients
+from hms_desktop.services.reception.patient_search import PatientSummary, search_patients
 from ui.qt import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from ui.session import AppSession
 from ui.worker import run

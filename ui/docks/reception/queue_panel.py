@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from hms_desktop.services import queue
-from hms_desktop.services.doctors import list_doctors
+from hms_desktop.services.reception import queue
+from hms_desktop.services.reception.doctors import list_doctors
 from ui.forms import find_data
 from ui.qt import (
     QAbstractItemView,

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from db.models.patients import CONSENT_TYPES, DOCUMENT_TYPES
-from hms_desktop.services.patient_records import (
+from hms_desktop.services.reception.patient_records import (
+    CONSENT_TYPES,
+    DOCUMENT_TYPES,
     ConsentInput,
     add_document,
     list_consents,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from hms_desktop.services.id_cards import print_id_card
-from hms_desktop.services.patient_search import open_by_code
-from hms_desktop.services.patients import PatientView, get_patient
+from hms_desktop.services.reception.id_cards import print_id_card
+from hms_desktop.services.reception.patient_search import open_by_code
+from hms_desktop.services.reception.patients import PatientView, get_patient
 from ui.docks.reception.booking import BookingPanel
 from ui.docks.reception.patient_form import PatientForm
 from ui.docks.reception.patient_model import PatientSearchModel

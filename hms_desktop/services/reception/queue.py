@@ -15,7 +15,6 @@ from sqlalchemy import func, select
 
 from db.models.patients import Patient
 from db.models.scheduling import (
-    ACTIVE_QUEUE_STATUSES,
     QUEUE_PRIORITY_EMERGENCY,
     QUEUE_PRIORITY_NORMAL,
     QUEUE_PRIORITY_PRIORITY_GROUP,
@@ -23,12 +22,12 @@ from db.models.scheduling import (
     AppointmentQueueEntry,
     Doctor,
 )
+from hms_desktop.clinic_time import age_on, local_now
 from hms_desktop.context import Context, Transaction
 from hms_desktop.errors import Conflict, NotFound, ValidationError
 from hms_desktop.security.permissions import requires
-from hms_desktop.services.appointments import BookingInput, book_in, sessions_on, slot_grid, transition
-from hms_desktop.services.clinic_time import age_on, local_now
-from hms_desktop.services.hospital import clinic_settings
+from hms_desktop.services.reception.appointments import BookingInput, book_in, sessions_on, slot_grid, transition
+from hms_desktop.settings import clinic_settings
 
 RECENT = 20
 MIN_SAMPLES = 3
@@ -295,16 +294,6 @@ def recall(ctx: Context, entry_id: uuid.UUID) -> QueueEntryView:
         result = _view(tx, e, None)
         tx.commit()
         return result
-
-
-def cancel_queue_entry(tx: Transaction, appointment_id: uuid.UUID) -> None:
-    for e in tx.session.scalars(
-        select(AppointmentQueueEntry).where(
-            AppointmentQueueEntry.appointment_id == appointment_id,
-            AppointmentQueueEntry.status.in_(ACTIVE_QUEUE_STATUSES),
-        )
-    ):
-        e.status = "cancelled"
 
 
 @requires("queue.view")

@@ -20,7 +20,7 @@ from hms_desktop.context import Context
 from hms_desktop.errors import Conflict, ValidationError
 from hms_desktop.money import clean_rupees
 from hms_desktop.security.permissions import requires
-from hms_desktop.services.doctors import doctor_row, is_date, whole_number
+from hms_desktop.services.reception.doctors import doctor_row, is_date, whole_number
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from hms_desktop.context import Context
 from hms_desktop.errors import Conflict, ValidationError
 from hms_desktop.security.passwords import check_password_rules, hash_password
 from hms_desktop.security.permissions import CATALOGUE, DEFAULT_ROLES, SUPER_ADMIN, requires
-from hms_desktop.services.settings_defaults import DEFAULT_SETTINGS
+from hms_desktop.settings_defaults import DEFAULT_SETTINGS
 from hms_desktop.validation import (
     clean_contact_phone,
     clean_email,

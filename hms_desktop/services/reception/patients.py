@@ -17,12 +17,12 @@ from sqlalchemy import or_, select
 
 from db.models.patients import BLOOD_GROUPS, GENDERS, ID_TYPES, PRIORITY_GROUPS, Patient
 from hms_desktop.audit.trail import record
+from hms_desktop.clinic_time import age_on, local_today
 from hms_desktop.context import Context, Transaction
 from hms_desktop.errors import Conflict, NotFound, ValidationError
 from hms_desktop.security.permissions import requires
 from hms_desktop.series import PATIENTS, Series, next_code
-from hms_desktop.services.clinic_time import age_on, local_today
-from hms_desktop.services.hospital import clinic_settings
+from hms_desktop.settings import clinic_settings
 from hms_desktop.validation import (
     clean_email,
     clean_mobile,

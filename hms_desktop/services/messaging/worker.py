@@ -33,8 +33,8 @@ from sqlalchemy import or_, select
 from db.models.notifications import NotificationQueueItem
 from hms_desktop.context import Context
 from hms_desktop.errors import HmsError, ValidationError
-from hms_desktop.notifications.smtp import DeliveryError, MailServer, send_email
 from hms_desktop.security.permissions import requires
+from hms_desktop.services.messaging.smtp import DeliveryError, MailServer, send_email
 
 log = logging.getLogger(__name__)
 

@@ -15,29 +15,33 @@ import re
 import uuid
 import zoneinfo
 from collections.abc import Callable
-from copy import deepcopy
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from typing import Any
 
 from PIL import Image
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from db.models.hospital import Hospital, HospitalSetting
 from db.models.patients import PRIORITY_GROUPS
 from hms_desktop.audit.trail import record
 from hms_desktop.context import Context
-from hms_desktop.errors import Conflict, NotFound, ValidationError
+from hms_desktop.errors import Conflict, ValidationError
 from hms_desktop.security.permissions import requires
-from hms_desktop.services.settings_defaults import DEFAULT_SETTINGS
-from hms_desktop.services.setup import HospitalInput, hospital_values
+from hms_desktop.services.admin.setup import HospitalInput, hospital_values
+from hms_desktop.settings import (
+    LOGO_KEY,
+    SMTP_PASSWORD_KEY,
+    _merged,
+    _setting_rows,
+    clinic_settings,
+    current_hospital,
+    setting_blob,
+)
+from hms_desktop.settings_defaults import DEFAULT_SETTINGS
 from hms_desktop.validation import clean_email
 
-LOGO_KEY = "logo"
 LOGO_MAX_BYTES = 1024 * 1024
 LOGO_MAX_SIDE = 2000
 LOGO_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg"}
-SMTP_PASSWORD_KEY = "smtp-password"
 SMTP_TLS_MODES = ("none", "starttls", "ssl")
 CODE_RESETS = ("never", "yearly", "financial_year")
 
@@ -49,32 +53,6 @@ class HospitalView(HospitalInput):
     """The stored hospital: its id and the ``HospitalInput`` fields (edit with ``dataclasses.replace``)."""
 
     id: uuid.UUID
-
-
-@dataclass(frozen=True)
-class SmtpConfig:
-    """!! CARRIES A SECRET !! What the mail worker needs to send: server, port, TLS mode, login, sender.
-
-    ``password`` comes from the key store. Hand this object to the SMTP client only: never log, print,
-    audit, serialise or show it (its repr leaves the password out).
-    """
-
-    host: str
-    port: int
-    tls: str
-    user: str
-    from_addr: str
-    password: str | None = field(default=None, repr=False)
-
-
-def current_hospital(session: Session) -> Hospital:
-    """The clinic's hospital row (other services use it for ``hospital_id``)."""
-    found = session.scalars(
-        select(Hospital).where(Hospital.deleted_at.is_(None)).order_by(Hospital.created_at).limit(1)
-    ).first()
-    if found is None:
-        raise NotFound("The clinic is not set up yet (there is no hospital record).")
-    return found
 
 
 def _hospital_view(h: Hospital) -> HospitalView:
@@ -227,33 +205,6 @@ def clean_settings(changes: dict[str, Any]) -> dict[str, Any]:
     return cleaned
 
 
-def _setting_rows(session: Session, hospital_id: uuid.UUID) -> dict[str, HospitalSetting]:
-    rows = session.scalars(
-        select(HospitalSetting).where(HospitalSetting.hospital_id == hospital_id, HospitalSetting.deleted_at.is_(None))
-    )
-    return {row.key: row for row in rows}
-
-
-def _merged(rows: dict[str, HospitalSetting]) -> dict[str, Any]:
-    result = deepcopy(DEFAULT_SETTINGS)
-    for key in DEFAULT_SETTINGS:
-        row = rows.get(key)
-        if row is not None and row.value is not None:
-            result[key] = deepcopy(row.value)
-    return result
-
-
-def clinic_settings(session: Session) -> dict[str, Any]:
-    """All settings, read inside another service's transaction (that service has checked its own permission)."""
-    return _merged(_setting_rows(session, current_hospital(session).id))
-
-
-def setting_blob(session: Session, hospital_id: uuid.UUID, key: str) -> bytes | None:
-    """A binary setting (the logo), read inside another service's transaction."""
-    row = _setting_rows(session, hospital_id).get(key)
-    return row.blob if row is not None else None
-
-
 def _read_settings(ctx: Context) -> dict[str, Any]:
     with ctx.transaction(readonly=True) as tx:
         return clinic_settings(tx.session)
@@ -361,18 +312,3 @@ def set_smtp_password(ctx: Context, password: str) -> None:
             else:
                 keys.set(SMTP_PASSWORD_KEY, previous)
             raise
-
-
-@requires("notifications.send")
-def smtp_settings(ctx: Context) -> SmtpConfig:
-    """The mail worker's settings, password included (see ``SmtpConfig``: it carries a secret)."""
-    settings = _read_settings(ctx)
-    secret = ctx.keys.get(SMTP_PASSWORD_KEY) if ctx.keys is not None else None
-    return SmtpConfig(
-        host=settings["smtp_host"],
-        port=int(settings["smtp_port"]),
-        tls=settings["smtp_tls"],
-        user=settings["smtp_user"],
-        from_addr=settings["smtp_from"],
-        password=secret.decode("utf-8") if secret is not None else None,
-    )

@@ -6,10 +6,10 @@ Building blocks other services call inside their own transaction (no permission 
 ``run_worker``, ``list_notifications``, ``mark_read``.
 """
 
-from hms_desktop.notifications.inapp import NotificationInfo, list_notifications, mark_read, notify
-from hms_desktop.notifications.queue import enqueue
-from hms_desktop.notifications.smtp import DeliveryError, MailServer, send_email
-from hms_desktop.notifications.templates import (
+from hms_desktop.services.messaging.inapp import NotificationInfo, list_notifications, mark_read, notify
+from hms_desktop.services.messaging.queue import enqueue
+from hms_desktop.services.messaging.smtp import DeliveryError, MailServer, send_email
+from hms_desktop.services.messaging.templates import (
     DEFAULT_TEMPLATES,
     TemplateInfo,
     list_templates,
@@ -18,7 +18,7 @@ from hms_desktop.notifications.templates import (
     save_template,
     seed_default_templates,
 )
-from hms_desktop.notifications.worker import DeliveryReport, deliver_due, run_worker
+from hms_desktop.services.messaging.worker import DeliveryReport, deliver_due, run_worker
 
 __all__ = [
     "DEFAULT_TEMPLATES",

@@ -9,14 +9,19 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from db.models.audit import AuditLog
+from db.models import metadata
+from db.models.audit import AUDIT_OUTCOMES, AuditLog
 from hms_desktop.audit.verify import VerifyReport, verify
+from hms_desktop.clinic_time import zone_of
 from hms_desktop.context import Context
 from hms_desktop.errors import ValidationError
+from hms_desktop.paging import Page, check_page
 from hms_desktop.security.permissions import requires
-from hms_desktop.services.clinic_time import zone_of
-from hms_desktop.services.hospital import clinic_settings
-from hms_desktop.services.paging import Page, check_page
+from hms_desktop.settings import clinic_settings
+
+__all__ = ["AUDITED_TABLES", "AUDIT_OUTCOMES", "AuditEntry", "AuditQuery", "search_audit", "verify_audit"]
+# The tables whose rows the trail records (the Audit dock's Entity filter).
+AUDITED_TABLES = tuple(sorted(t for t in metadata.tables if t != "audit_logs"))
 
 
 @dataclass(frozen=True)

@@ -17,12 +17,12 @@ from db.models.identity import Role, User, UserRole
 from hms_desktop.audit.trail import record
 from hms_desktop.context import Context, Transaction
 from hms_desktop.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from hms_desktop.links import set_links
 from hms_desktop.security import passwords
 from hms_desktop.security.actors import role_names
 from hms_desktop.security.permissions import SUPER_ADMIN, may_grant, requires
-from hms_desktop.services import sessions
-from hms_desktop.services.links import set_links
-from hms_desktop.services.roles import role_codes
+from hms_desktop.services.admin import sessions
+from hms_desktop.services.admin.roles import role_codes
 from hms_desktop.validation import clean_email, clean_mobile, clean_text
 
 

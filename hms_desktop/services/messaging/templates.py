@@ -19,8 +19,8 @@ from sqlalchemy import select
 from db.models.notifications import CHANNELS, NotificationTemplate
 from hms_desktop.context import Context, Transaction
 from hms_desktop.errors import NotFound, ValidationError
-from hms_desktop.notifications.queue import clean_event_type
 from hms_desktop.security.permissions import requires
+from hms_desktop.services.messaging.queue import clean_event_type
 from hms_desktop.validation import clean_text
 
 _TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")

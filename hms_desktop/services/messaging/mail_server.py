@@ -5,10 +5,10 @@ from __future__ import annotations
 import threading
 
 from hms_desktop.context import Actor, Context
-from hms_desktop.notifications.smtp import MailServer
-from hms_desktop.notifications.worker import run_worker
 from hms_desktop.security.permissions import public, requires
-from hms_desktop.services.hospital import smtp_settings
+from hms_desktop.services.messaging.smtp import MailServer
+from hms_desktop.services.messaging.worker import run_worker
+from hms_desktop.settings import smtp_settings
 
 
 @requires("notifications.send")

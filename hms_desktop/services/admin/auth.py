@@ -22,8 +22,8 @@ from hms_desktop.errors import AuthError, PermissionDenied, TokenError, Validati
 from hms_desktop.security import passwords, tokens
 from hms_desktop.security.actors import load_actor
 from hms_desktop.security.permissions import public
-from hms_desktop.services import sessions
-from hms_desktop.services.sessions import SessionTokens
+from hms_desktop.services.admin import sessions
+from hms_desktop.services.admin.sessions import SessionTokens
 
 LOCK_AFTER = 5
 BASE_DELAY = timedelta(minutes=1)
@@ -227,8 +227,8 @@ def change_password(ctx: Context, current: str, new: str, *, end_other_sessions:
 @public
 def request_password_reset(ctx: Context, email: str) -> None:
     """Send a reset code if the address has an active account. The caller learns nothing either way."""
-    from hms_desktop.notifications.queue import enqueue
-    from hms_desktop.notifications.templates import render_event
+    from hms_desktop.services.messaging.queue import enqueue
+    from hms_desktop.services.messaging.templates import render_event
 
     address = _normal_email(email)
     code, digest = tokens.new_opaque_token()

@@ -15,11 +15,11 @@ from sqlalchemy.orm import Session
 from db.models.hospital import Department
 from db.models.identity import User
 from db.models.scheduling import LIVE_APPOINTMENT_STATUSES, Appointment, Doctor
+from hms_desktop.clinic_time import local_today
 from hms_desktop.context import Context
 from hms_desktop.errors import Conflict, NotFound, ValidationError
 from hms_desktop.security.permissions import requires
-from hms_desktop.services.clinic_time import local_today
-from hms_desktop.services.hospital import clinic_settings
+from hms_desktop.settings import clinic_settings
 from hms_desktop.validation import clean_text
 
 

@@ -18,13 +18,13 @@ from sqlalchemy import ColumnElement, func, literal_column, select, text
 
 from db.models.patients import Patient
 from hms_desktop.audit.trail import record
+from hms_desktop.clinic_time import age_on, local_today
 from hms_desktop.context import Context, Transaction
 from hms_desktop.errors import NotFound, ValidationError
+from hms_desktop.paging import Page, check_page
 from hms_desktop.security.permissions import requires
-from hms_desktop.services.clinic_time import age_on, local_today
-from hms_desktop.services.hospital import clinic_settings
-from hms_desktop.services.paging import Page, check_page
-from hms_desktop.services.patients import PatientView, view
+from hms_desktop.services.reception.patients import PatientView, view
+from hms_desktop.settings import clinic_settings
 
 COUNT_LIMIT = 1000
 _CODE = re.compile(r"^[A-Z]{2,6}-\d")

@@ -23,7 +23,7 @@ from db.models.scheduling import Appointment, DoctorLeave, DoctorSchedule
 from hms_desktop.context import Context
 from hms_desktop.errors import Conflict, NotFound, ValidationError
 from hms_desktop.security.permissions import requires
-from hms_desktop.services.doctors import doctor_row, is_date, whole_number
+from hms_desktop.services.reception.doctors import doctor_row, is_date, whole_number
 from hms_desktop.validation import clean_text
 
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")

@@ -22,7 +22,7 @@ from db.models.hospital import TAX_APPLIES_TO, TAX_KINDS, TaxConfiguration
 from hms_desktop.context import Context
 from hms_desktop.errors import NotFound, ValidationError
 from hms_desktop.security.permissions import requires
-from hms_desktop.services.hospital import current_hospital
+from hms_desktop.settings import current_hospital
 from hms_desktop.validation import clean_text
 
 SERVICES = ("service", "lab")  # billed with a SAC code (chapter 99; health services are 9993..)

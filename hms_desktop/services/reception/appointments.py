@@ -15,19 +15,21 @@ from sqlalchemy import func, select
 
 from db.models.patients import Patient
 from db.models.scheduling import (
+    ACTIVE_QUEUE_STATUSES,
     APPOINTMENT_TYPES,
     Appointment,
+    AppointmentQueueEntry,
     AppointmentStatusLog,
     Doctor,
     DoctorSchedule,
 )
+from hms_desktop.clinic_time import local_now
 from hms_desktop.context import Context, Transaction
 from hms_desktop.errors import Conflict, NotFound, ValidationError
 from hms_desktop.security.permissions import requires
 from hms_desktop.series import APPOINTMENTS, Series, next_code
-from hms_desktop.services.clinic_time import local_now
-from hms_desktop.services.doctor_schedules import approved_leave
-from hms_desktop.services.hospital import clinic_settings
+from hms_desktop.services.reception.doctor_schedules import approved_leave
+from hms_desktop.settings import clinic_settings
 from hms_desktop.validation import clean_text
 
 TRANSITIONS: dict[str, set[str]] = {
@@ -306,10 +308,19 @@ def reschedule(
         return result
 
 
+def cancel_queue_entry(tx: Transaction, appointment_id: uuid.UUID) -> None:
+    """A cancelled appointment leaves the queue (its active entry, if it was checked in)."""
+    for e in tx.session.scalars(
+        select(AppointmentQueueEntry).where(
+            AppointmentQueueEntry.appointment_id == appointment_id,
+            AppointmentQueueEntry.status.in_(ACTIVE_QUEUE_STATUSES),
+        )
+    ):
+        e.status = "cancelled"
+
+
 @requires("appointments.cancel")
 def cancel_appointment(ctx: Context, appointment_id: uuid.UUID, reason: str) -> AppointmentView:
-    from hms_desktop.services.queue import cancel_queue_entry
-
     why = clean_text(reason, "reason", label="A reason for cancelling", max_len=500)
     with ctx.transaction() as tx:
         appt = _appointment(tx, appointment_id)

@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 from db.models.identity import Permission, Role, RolePermission, User, UserRole
 from hms_desktop.context import Context, Transaction
 from hms_desktop.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from hms_desktop.links import set_links
 from hms_desktop.security.permissions import CATALOGUE, may_grant, requires
-from hms_desktop.services.links import set_links
 from hms_desktop.validation import clean_text
 
 

@@ -4,7 +4,7 @@
 queued if and only if the action that caused it is committed (a transactional outbox). It checks no
 permission of its own; the calling service has already checked the one its action needs.
 
-The delivery worker (``hms_desktop.notifications.worker``) sends queued email; SMS and WhatsApp items wait
+The delivery worker (``hms_desktop.services.messaging.worker``) sends queued email; SMS and WhatsApp items wait
 in the queue until a gateway exists.
 """
 

@@ -18,7 +18,7 @@ from db.models.hospital import Department
 from hms_desktop.context import Context
 from hms_desktop.errors import NotFound, ValidationError
 from hms_desktop.security.permissions import requires
-from hms_desktop.services.hospital import current_hospital
+from hms_desktop.settings import current_hospital
 from hms_desktop.validation import clean_text
 
 

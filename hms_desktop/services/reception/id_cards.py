@@ -14,12 +14,12 @@ from sqlalchemy import func, select
 
 from db.models.patients import IdCard, Patient
 from hms_desktop.audit.trail import record
+from hms_desktop.clinic_time import age_on, local_today
 from hms_desktop.context import Context, Transaction
 from hms_desktop.errors import NotFound
 from hms_desktop.printing import IdCardData, render_id_card
 from hms_desktop.security.permissions import requires
-from hms_desktop.services.clinic_time import age_on, local_today
-from hms_desktop.services.hospital import LOGO_KEY, clinic_settings, current_hospital, setting_blob
+from hms_desktop.settings import LOGO_KEY, clinic_settings, current_hospital, setting_blob
 
 TEMPLATE = "cr80-standard-v1"
 
