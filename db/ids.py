@@ -38,3 +38,13 @@ def uuid7() -> uuid.UUID:
     value |= 0b10 << 62
     value |= rand
     return uuid.UUID(int=value)
+
+
+_STABLE = uuid.UUID("5b1f3c2e-8d47-4a8e-9a43-6f1d2c0b7e15")  # the namespace of HMS natural-key ids
+
+
+def stable_id(*parts: object) -> uuid.UUID:
+    """The same id on every PC for the same natural key (a UUID5): a row that two offline PCs may both
+    create (a setting, a user's role, a role's permission) is then one row that merges by its clock,
+    instead of two rows that break a UNIQUE constraint on the central database."""
+    return uuid.uuid5(_STABLE, "|".join(str(p) for p in parts))

@@ -218,3 +218,28 @@ def series_of(code: str, settings: Mapping[str, Any]) -> SeriesDef | None:
         return None
     by_prefix = {d.resolve(settings).prefix: d for d in registered("blocks")}
     return by_prefix.get(match.group("prefix"))
+
+
+def workstation_letter(short_code: str | None) -> str:
+    """The letter a PC puts before the short numbers it issues where a full code would be too long (queue
+    tokens): none on the first PC (``WS01``, or a store that does not sync), ``B`` on WS02, ... ``Z`` on
+    WS26, then ``BA``, ``BB``, ... Two PCs never share one, so their numbers never collide."""
+    digits = "".join(ch for ch in (short_code or "") if ch.isdigit())
+    n = int(digits) if digits else 1
+    if n <= 1:
+        return ""
+    letters = ""
+    n -= 1
+    while n:
+        n, r = divmod(n, 26)
+        letters = chr(ord("A") + r) + letters
+    return letters
+
+
+def local_workstation_letter(tx: Transaction) -> str:
+    """This PC's letter (see ``workstation_letter``), cached for the transaction."""
+    info = tx.session.info
+    if "hms_ws_letter" not in info:
+        short = tx.session.execute(select(Workstation.short_code).where(Workstation.is_local.is_(True))).scalar()
+        info["hms_ws_letter"] = workstation_letter(short)
+    return str(info["hms_ws_letter"])

@@ -164,3 +164,14 @@ def _collect_on_the_main_thread() -> Iterator[None]:
         from ui.main_thread_gc import collect_if_due
 
         collect_if_due()
+
+
+@pytest.fixture(autouse=True)
+def _screens_follow_no_old_session() -> Iterator[None]:
+    """A main window makes every screen follow its session's clock (ui.clinic_time): undo it after each test."""
+    yield
+    import sys
+
+    module = sys.modules.get("ui.clinic_time")
+    if module is not None:
+        module.follow(module._Default())

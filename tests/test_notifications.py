@@ -11,6 +11,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import func, select, text
+
+from db.models.identity import User
+from db.models.notifications import Notification, NotificationQueueItem, NotificationTemplate
+from hms_desktop.clock import FixedClock
+from hms_desktop.context import Actor, Context
+from hms_desktop.errors import NotFound, PermissionDenied, ValidationError
+from hms_desktop.security.permissions import SUPER_ADMIN
 from hms_desktop.services.messaging import (
     DeliveryError,
     MailServer,
@@ -27,14 +35,6 @@ from hms_desktop.services.messaging import (
     seed_default_templates,
     send_email,
 )
-from sqlalchemy import func, select, text
-
-from db.models.identity import User
-from db.models.notifications import Notification, NotificationQueueItem, NotificationTemplate
-from hms_desktop.clock import FixedClock
-from hms_desktop.context import Actor, Context
-from hms_desktop.errors import NotFound, PermissionDenied, ValidationError
-from hms_desktop.security.permissions import SUPER_ADMIN
 from hms_desktop.services.messaging.smtp import scrub
 from hms_desktop.services.messaging.worker import INTERRUPTED, REMOVED, backoff
 from tests.conftest import ADMIN_EMAIL, actor_with_role

@@ -215,7 +215,7 @@ class AppointmentStatusLog(LedgerMixin, Base):
 class AppointmentQueueEntry(TrackedMixin, Base):
     """A patient's place in a doctor's OPD queue for one day: token, priority, progress, estimated wait.
 
-    Order of call: ``priority`` (0 = emergency, lower first), then ``token_number``. Every entry has an
+    Order of call: ``priority`` (0 = emergency, lower first), then check-in time, then the token. Every entry has an
     appointment (walk-ins get one of type ``walk_in``). ``doctor_id``/``queue_date`` repeat the
     appointment's so tokens can be unique per doctor and day. ``call_count`` counts calls (recalls after
     a skip). At most one entry per appointment is in play (partial unique index).
@@ -227,6 +227,9 @@ class AppointmentQueueEntry(TrackedMixin, Base):
     doctor_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("doctors.id"), index=True)
     queue_date: Mapped[date]
     token_number: Mapped[int] = mapped_column(Integer)
+    # The issuing PC's letter ("" on the first PC, "B" on WS02, ...): tokens stay short for the waiting-room
+    # board ("7", "B3") and two reception PCs checking in offline never issue the same token.
+    token_prefix: Mapped[str] = mapped_column(String(3), default="", server_default="")
     priority: Mapped[int] = mapped_column(Integer, default=QUEUE_PRIORITY_NORMAL)
     priority_group: Mapped[str | None] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(16), default="waiting")
@@ -238,7 +241,7 @@ class AppointmentQueueEntry(TrackedMixin, Base):
     estimated_wait_minutes: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (
-        UniqueConstraint("doctor_id", "queue_date", "token_number"),
+        UniqueConstraint("doctor_id", "queue_date", "token_prefix", "token_number", name="uq_appointment_queue_token"),
         one_of("status", QUEUE_STATUSES),
         one_of("priority_group", PRIORITY_GROUPS),
         CheckConstraint("token_number >= 1", name="token_number_positive"),

@@ -111,6 +111,9 @@ class SyncConflict(TrackedMixin, Base):
     resolved_at: Mapped[datetime | None]
     resolved_by_id: Mapped[uuid.UUID | None]
     resolution: Mapped[str | None] = mapped_column(String(16))
+    # Set when the central database refused the row (a UNIQUE or foreign-key constraint, named here): the row
+    # was set aside so the rest of its batch could go on; it stays on the PC that made it until resolved.
+    reason: Mapped[str | None] = mapped_column(String(300))
 
     __table_args__ = (
         one_of("resolution", CONFLICT_RESOLUTIONS),

@@ -68,6 +68,7 @@ def record(
         "resolved_at": None,
         "resolved_by_id": None,
         "resolution": None,
+        "reason": None,
         "created_at": now,
         "created_by_id": None,
         "updated_at": now,
@@ -91,12 +92,13 @@ class ConflictView:
     detected_by: str
     resolved_at: datetime | None
     resolution: str | None
+    reason: str | None = None  # set when the central database refused the row (it was set aside)
 
 
 def _view(c: SyncConflict) -> ConflictView:
     return ConflictView(
         c.id, c.table_name, c.row_id, c.winner_hlc, c.loser_hlc, c.winner_workstation_id, c.loser_workstation_id,
-        dict(c.loser_values or {}), c.detected_at, c.detected_by, c.resolved_at, c.resolution,
+        dict(c.loser_values or {}), c.detected_at, c.detected_by, c.resolved_at, c.resolution, c.reason,
     )  # fmt: skip
 
 

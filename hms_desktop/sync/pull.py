@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import delete, insert, select
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
 
 from db.ids import uuid7
 from hms_desktop.sync import conflicts, derived, state
@@ -81,7 +82,7 @@ def apply_page(engine: Engine, page: dict[str, Any], ws_id: uuid.UUID, since: in
                     table = spec(name)
                     if table is None:
                         raise SyncError(f"The server sent rows of {name[:64]!r}, which this version does not sync.")
-                    _apply(run, table, items)
+                    _apply_guarded(run, table, items)
                 derived.recompute(conn, run.touched)
                 state.witness(conn, run.seen)
                 _record_conflicts(run)
@@ -157,6 +158,33 @@ def _apply(run: _Page, table: TableSpec, items: list[dict[str, Any]]) -> None:
         run.conn.execute(delete(t).where(t.c.id.in_(gone)))
     run.applied += len(inserts) + len(updates) + len(gone)
     derived.merge(run.touched, derived.affected(table.name, inserts + updates))
+
+
+def _apply_guarded(run: _Page, table: TableSpec, items: list[dict[str, Any]]) -> None:
+    """Apply a table's rows of the page; a row this store refuses (its UNIQUE value is held here by a record
+    not yet on the server) is kept as a conflict naming the clash, and the rest of the page goes on."""
+    try:
+        with run.conn.begin_nested():
+            _apply(run, table, items)
+        return
+    except IntegrityError:
+        pass
+    for item in items:
+        kept = (run.applied, len(run.seen), len(run.conflicts), {k: set(v) for k, v in run.touched.items()})
+        try:
+            with run.conn.begin_nested():
+                _apply(run, table, [item])
+        except IntegrityError as exc:
+            run.applied, run.touched = kept[0], kept[3]
+            del run.seen[kept[1] :], run.conflicts[kept[2] :]
+            stamp = str(item.get("h") or "")
+            run.seen.append(stamp)
+            row_id, sent = uuid.UUID(str(item["id"])), item.get("r")
+            values: dict[str, Any] = sent if isinstance(sent, dict) else {"id": str(row_id), "deleted": True}
+            row = conflicts.record(table.name, row_id, "", stamp, values, str(run.ws_id), run.now, "")
+            clash = str(getattr(exc, "orig", exc)).split("\n", 1)[0][:200]
+            row["reason"] = f"not applied on this PC, which holds another record with the same value ({clash})"
+            run.conflicts.append(row)
 
 
 def _keep_losers(run: _Page, table: TableSpec, lost: list[tuple[uuid.UUID, str, str | None]],

@@ -20,6 +20,7 @@ from typing import Any
 
 from PIL import Image
 
+from db.ids import stable_id
 from db.models.hospital import Hospital, HospitalSetting
 from db.models.patients import PRIORITY_GROUPS
 from hms_desktop.audit.trail import record
@@ -227,7 +228,8 @@ def update_settings(ctx: Context, changes: dict[str, Any]) -> dict[str, Any]:
         for key, value in cleaned.items():
             row = rows.get(key)
             if row is None:
-                rows[key] = HospitalSetting(hospital_id=hospital_id, key=key, value=value)
+                same_everywhere = stable_id("hospital_settings", hospital_id, key)  # two PCs: one row
+                rows[key] = HospitalSetting(id=same_everywhere, hospital_id=hospital_id, key=key, value=value)
                 s.add(rows[key])
             elif row.value != value:
                 row.value = value
@@ -273,7 +275,8 @@ def set_logo(ctx: Context, data: bytes) -> None:
         hospital_id = current_hospital(s).id
         row = _setting_rows(s, hospital_id).get(LOGO_KEY)
         if row is None:
-            s.add(HospitalSetting(hospital_id=hospital_id, key=LOGO_KEY, value=meta, blob=bytes(data)))
+            s.add(HospitalSetting(id=stable_id("hospital_settings", hospital_id, LOGO_KEY), hospital_id=hospital_id,
+                                  key=LOGO_KEY, value=meta, blob=bytes(data)))  # fmt: skip
         else:
             row.value, row.blob = meta, bytes(data)
         tx.commit()

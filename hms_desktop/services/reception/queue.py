@@ -26,11 +26,16 @@ from hms_desktop.clinic_time import age_on, local_now
 from hms_desktop.context import Context, Transaction
 from hms_desktop.errors import Conflict, NotFound, ValidationError
 from hms_desktop.security.permissions import requires
+from hms_desktop.series import local_workstation_letter
 from hms_desktop.services.reception.appointments import BookingInput, book_in, sessions_on, slot_grid, transition
 from hms_desktop.settings import clinic_settings
 
 RECENT = 20
 MIN_SAMPLES = 3
+
+
+def token_label(e: AppointmentQueueEntry) -> str:
+    return f"{e.token_prefix}{e.token_number}"
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,7 @@ class QueueEntryView:
     patient_code: str
     doctor_id: uuid.UUID
     token: int
+    token_label: str  # what the patient's slip and the waiting-room board show: "7", or "B7" from WS02
     priority: int
     priority_group: str | None
     status: str
@@ -101,7 +107,7 @@ def average_minutes(tx: Transaction, doctor: Doctor) -> float:
 
 
 def _order(entries: list[AppointmentQueueEntry]) -> list[AppointmentQueueEntry]:
-    return sorted(entries, key=lambda e: (e.priority, e.token_number))
+    return sorted(entries, key=lambda e: (e.priority, e.checked_in_at, e.token_prefix, e.token_number))
 
 
 def _entries(
@@ -132,6 +138,7 @@ def _view(tx: Transaction, e: AppointmentQueueEntry, wait: int | None) -> QueueE
         p.code,
         e.doctor_id,
         e.token_number,
+        token_label(e),
         e.priority,
         e.priority_group,
         e.status,
@@ -166,9 +173,12 @@ def check_in_appointment(
     doctor = tx.session.get(Doctor, appt.doctor_id)
     assert patient is not None and doctor is not None
     priority, group = _priority(tx, appt, patient, priority_group, today)
+    letter = local_workstation_letter(tx)  # this PC's own run of tokens: two desks offline never clash
     last = tx.session.scalar(
         select(func.max(AppointmentQueueEntry.token_number)).where(
-            AppointmentQueueEntry.doctor_id == doctor.id, AppointmentQueueEntry.queue_date == today
+            AppointmentQueueEntry.doctor_id == doctor.id,
+            AppointmentQueueEntry.queue_date == today,
+            AppointmentQueueEntry.token_prefix == letter,
         )
     )
     transition(tx, appt, "checked_in")
@@ -177,6 +187,7 @@ def check_in_appointment(
         doctor_id=doctor.id,
         queue_date=today,
         token_number=(last or 0) + 1,
+        token_prefix=letter,
         priority=priority,
         priority_group=group,
         status="waiting",
@@ -275,7 +286,7 @@ def skip(ctx: Context, entry_id: uuid.UUID) -> QueueEntryView:
         e = _entry(tx, entry_id)
         if e.status not in ("waiting", "called"):
             raise Conflict(
-                f"Token {e.token_number} is {e.status.replace('_', ' ')}; only waiting or called tokens can be skipped."
+                f"Token {token_label(e)} is {e.status.replace('_', ' ')}; only waiting or called tokens can be skipped."
             )
         e.status = "skipped"
         result = _view(tx, e, None)
@@ -289,7 +300,7 @@ def recall(ctx: Context, entry_id: uuid.UUID) -> QueueEntryView:
     with ctx.transaction() as tx:
         e = _entry(tx, entry_id)
         if e.status != "skipped":
-            raise Conflict(f"Token {e.token_number} is {e.status.replace('_', ' ')}, not skipped.")
+            raise Conflict(f"Token {token_label(e)} is {e.status.replace('_', ' ')}, not skipped.")
         e.status = "waiting"
         result = _view(tx, e, None)
         tx.commit()

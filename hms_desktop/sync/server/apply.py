@@ -4,7 +4,9 @@ Per row: a new row is inserted; the same version again changes nothing (a re-pus
 later clock wins (workstation id breaks a tie, as the clock text sorts). When the push did not start from
 the server's current version, the two edits were concurrent and the losing one goes to ``sync_conflicts``.
 Ledger rows are inserted once (a repeat is ignored). Tables are applied parents first, deletes children
-first, so the central foreign keys hold; the central UNIQUE constraints refuse a clashing batch whole.
+first, so the central foreign keys hold. A row that breaks a central UNIQUE (or foreign-key) constraint is set
+aside as a conflict naming the constraint (the batch is then applied row by row, each in a savepoint), so the
+rest of the batch goes on and the PC keeps syncing; an admin settles the row in Admin > Sync.
 """
 
 from __future__ import annotations
@@ -40,10 +42,19 @@ class _Run:
         self.conflicts: list[dict[str, Any]] = []
         self.touched: dict[tuple[str, str], set[uuid.UUID]] = {}
         self.unchanged = 0
+        self.set_aside_count = 0
         self.stamp = hlc.server_stamp(int(now.timestamp() * 1000))
 
     def lose(self, table: str, row_id: uuid.UUID, winner: str, loser: str | None, values: dict[str, Any]) -> None:
         self.conflicts.append(conflicts.record(table, row_id, winner, loser, values, "server", self.now, self.stamp))
+
+    def set_aside(self, table: str, change: Change, constraint: str) -> None:
+        """A row the central database refused: kept as a conflict (with its values) for an admin."""
+        values = change.raw or {"id": str(change.row_id), "deleted": True}
+        row = conflicts.record(table, change.row_id, self.stamp, change.hlc, values, "server", self.now, self.stamp)
+        row["reason"] = f"refused by the central database: {constraint}"[:300]
+        self.conflicts.append(row)
+        self.set_aside_count += 1
 
 
 def apply_batch(
@@ -69,20 +80,20 @@ def apply_batch(
         if prev[0] != ws_id:
             raise ApiError(409, "op_id_taken", "This operation id belongs to another workstation's batch.")
         return {**prev[1], "duplicate": True}
-    run = _Run(conn, ws_id, now)
     groups: dict[str, list[Change]] = defaultdict(list)
     for change in changes:
         groups[change.table.name].append(change)
     tables = sorted((synced()[name] for name in groups), key=lambda s: s.rank)
+    run = _Run(conn, ws_id, now)
     try:
-        for table in tables:
-            puts = [c for c in groups[table.name] if c.row is not None]
-            if puts:
-                (_ledger if table.append_only else _mutable)(run, table, puts)
-        for table in reversed(tables):
-            dels = [c for c in groups[table.name] if c.row is None]
-            if dels:
-                _delete(run, table, dels)
+        with conn.begin_nested():  # the whole batch at once: the usual case
+            _apply_all(run, tables, groups)
+    except IntegrityError:
+        # Some row breaks a central constraint (a UNIQUE value another PC took offline, or a child of such a
+        # row): apply the batch row by row, set each refused row aside as a conflict, and go on.
+        run = _Run(conn, ws_id, now)
+        _apply_each(run, tables, groups)
+    try:
         derived.recompute(conn, run.touched)
         _conflicts(run)
     except IntegrityError as exc:
@@ -92,9 +103,49 @@ def apply_batch(
     )
     seq = register(conn, run.feed, now)
     applied = sum(1 for e in run.feed if e.origin == ws_id)
-    result = {"applied": applied, "unchanged": run.unchanged, "conflicts": len(run.conflicts), "seq": seq}
+    result = {
+        "applied": applied,
+        "unchanged": run.unchanged,
+        "conflicts": len(run.conflicts),
+        "set_aside": run.set_aside_count,
+        "seq": seq,
+    }
     conn.execute(update(BATCHES).where(BATCHES.c.op_id == op_id).values(result=result))
     return {**result, "duplicate": False}
+
+
+def _apply_all(run: _Run, tables: list[TableSpec], groups: dict[str, list[Change]]) -> None:
+    for table in tables:
+        puts = [c for c in groups[table.name] if c.row is not None]
+        if puts:
+            (_ledger if table.append_only else _mutable)(run, table, puts)
+    for table in reversed(tables):
+        dels = [c for c in groups[table.name] if c.row is None]
+        if dels:
+            _delete(run, table, dels)
+
+
+def _apply_each(run: _Run, tables: list[TableSpec], groups: dict[str, list[Change]]) -> None:
+    """One savepoint per row; a refused row becomes a conflict naming the constraint (``set_aside``)."""
+    steps = [(t, c, False) for t in tables for c in groups[t.name] if c.row is not None]
+    steps += [(t, c, True) for t in reversed(tables) for c in groups[t.name] if c.row is None]
+    for table, change, is_delete in steps:
+        kept = (len(run.feed), len(run.conflicts), run.unchanged, {k: set(v) for k, v in run.touched.items()})
+        try:
+            with run.conn.begin_nested():
+                if is_delete:
+                    _delete(run, table, [change])
+                else:
+                    (_ledger if table.append_only else _mutable)(run, table, [change])
+        except IntegrityError as exc:
+            del run.feed[kept[0] :], run.conflicts[kept[1] :]
+            run.unchanged, run.touched = kept[2], kept[3]
+            run.set_aside(table.name, change, _constraint_of(exc))
+
+
+def _constraint_of(exc: IntegrityError) -> str:
+    diag = getattr(exc.orig, "diag", None)
+    return str(getattr(diag, "constraint_name", None) or "a constraint of the central database")
 
 
 def _refusal(exc: IntegrityError) -> ApiError:

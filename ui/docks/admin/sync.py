@@ -79,9 +79,9 @@ class SyncTab(AdminTab):
         ebox.addLayout(form)
         ebox.addLayout(row_of(self.enrol_button))
 
-        self.conflict_box = QGroupBox("Edits that lost to a later edit on another PC")
+        self.conflict_box = QGroupBox("Edits that lost to a later edit, and records the server set aside")
         self.conflict_table = table(
-            "syncConflicts", ["Found", "Record", "Losing edit made", "Kept edit made", "Status"]
+            "syncConflicts", ["Found", "Record", "Losing edit made", "Kept edit made", "Why", "Status"]
         )
         self.conflict_table.itemSelectionChanged.connect(self._conflict_selected)
         self.show_resolved = QCheckBox("Show resolved ones too")
@@ -186,7 +186,8 @@ class SyncTab(AdminTab):
                 show_time(c.detected_at),
                 f"{c.table_name} {str(c.row_id)[:8]}",
                 edited_at(c.loser_hlc),
-                edited_at(c.winner_hlc),
+                edited_at(c.winner_hlc) if c.reason is None else "",
+                c.reason or "a later edit on another PC",
                 c.resolution or "open",
             ]
             for c in conflicts
@@ -200,7 +201,13 @@ class SyncTab(AdminTab):
 
     def _conflict_selected(self) -> None:
         c = self.selected()
-        self.loser_values.setPlainText(json.dumps(c.loser_values, indent=2, ensure_ascii=False) if c else "")
+        text = json.dumps(c.loser_values, indent=2, ensure_ascii=False) if c else ""
+        if c is not None and c.reason is not None:
+            text = (
+                f"The server {c.reason}; this record stays on the PC that made it. Correct the clashing value "
+                "there (or on the other record) and it syncs again; then mark this one kept.\n\n" + text
+            )
+        self.loser_values.setPlainText(text)
         self._buttons()
 
     def _buttons(self) -> None:

@@ -117,13 +117,15 @@ class QueuePanel(QWidget):
             return
         self.view = view
         s = view.serving
-        self.serving.setText(f"With the doctor: token {s.token}, {s.patient_name}" if s else "Nobody with the doctor")
+        self.serving.setText(
+            f"With the doctor: token {s.token_label}, {s.patient_name}" if s else "Nobody with the doctor"
+        )
         self.average.setText(f"Average consultation: {view.average_minutes:.0f} min; {len(view.waiting)} waiting")
         self._fill(
             self.waiting,
-            [[str(e.token), e.patient_name, self._priority(e), str(e.wait_minutes or 0)] for e in view.waiting],
+            [[e.token_label, e.patient_name, self._priority(e), str(e.wait_minutes or 0)] for e in view.waiting],
         )
-        self._fill(self.skipped, [[str(e.token), e.patient_name] for e in view.skipped])
+        self._fill(self.skipped, [[e.token_label, e.patient_name] for e in view.skipped])
 
     @staticmethod
     def _priority(e: queue.QueueEntryView) -> str:
