@@ -7,7 +7,7 @@ its session; before any window exists the machine's clock and the default zone a
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -57,7 +57,10 @@ def qtoday() -> QDate:
 
 
 def local(value: datetime) -> datetime:
-    """An instant of the store (UTC) as the clinic's wall-clock time."""
+    """An instant of the store (UTC) as the clinic's wall-clock time (a naive one is taken as UTC, never as the
+    machine's local time, which is what ``astimezone`` would assume)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
     return value.astimezone(_source.zone)
 
 

@@ -7,11 +7,8 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from hms_desktop.context import Context
-from hms_desktop.services.admin.clinic_time import DEFAULT_ZONE, zone_of
-from hms_desktop.services.admin.hospital import get_settings
 from hms_desktop.services.reception.doctors import list_doctors
 from hms_desktop.services.reception.queue import QueueEntryView, queue_for
 from ui.qt import (
@@ -110,12 +107,12 @@ def public_name(full_name: str) -> str:
 class Card:
     doctor_id: uuid.UUID
     doctor_name: str
-    serving: tuple[int, str] | None  # (token, public name)
-    next: tuple[tuple[int, str], ...]
+    serving: tuple[str, str] | None  # (token, public name)
+    next: tuple[tuple[str, str], ...]
 
 
-def _public(e: QueueEntryView) -> tuple[int, str]:
-    return e.token, public_name(e.patient_name)
+def _public(e: QueueEntryView) -> tuple[str, str]:
+    return e.token_label, public_name(e.patient_name)
 
 
 def board(ctx: Context) -> list[Card]:
@@ -168,8 +165,6 @@ class WaitingRoomWindow(QWidget):
         self.setWindowTitle("HMS Desktop - Waiting room")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         self.setStyleSheet(STYLE)
-        self.zone: ZoneInfo = ZoneInfo(DEFAULT_ZONE)
-        self.zone_known = not session.can("settings.view")
         self.cards: list[Card] | None = None
         self.busy = False  # a refresh is on the worker: the next tick waits for it
         self.refreshes = 0
@@ -269,7 +264,7 @@ class WaitingRoomWindow(QWidget):
     # --- refreshing
 
     def tick_clock(self) -> None:
-        now = self.session.base.clock.now().astimezone(self.zone)
+        now = self.session.clock.now().astimezone(self.session.zone)  # the clinic's time, whoever signed in
         self.clock.setText(now.strftime("%I:%M %p").lstrip("0"))
 
     def refresh(self) -> bool:
@@ -285,24 +280,15 @@ class WaitingRoomWindow(QWidget):
             self.status.show()
             return False
         self.busy = True
-        ctx, need_zone = self.session.ctx, not self.zone_known
-        worker().submit(lambda: self._fetch(ctx, need_zone), done=self._arrived, failed=self._failed, owner=self)
+        ctx = self.session.ctx
+        worker().submit(lambda: board(ctx), done=self._arrived, failed=self._failed, owner=self)
         return True
 
-    @staticmethod
-    def _fetch(ctx: Context, need_zone: bool) -> tuple[ZoneInfo | None, list[Card]]:
-        zone = zone_of(get_settings(ctx)) if need_zone else None
-        return zone, board(ctx)
-
-    def _arrived(self, result: tuple[ZoneInfo | None, list[Card]]) -> None:
+    def _arrived(self, cards: list[Card]) -> None:
         self.busy = False
         self.refreshes += 1
         if not self.live[0]:
             return
-        zone, cards = result
-        if zone is not None:
-            self.zone, self.zone_known = zone, True
-            self.tick_clock()
         self.status.hide()
         if cards != self.cards:
             self.cards = cards

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hms_desktop.errors import ValidationError
+from hms_desktop.services.admin.clinic_time import zone_of
 from hms_desktop.services.admin.hospital import (
     CODE_RESETS,
     SMTP_TLS_MODES,
@@ -244,6 +245,7 @@ class SettingsTab(AdminTab):
     def _saved(self, data: Loaded) -> None:
         self.save_button.setEnabled(True)
         self._loaded(data)  # shows the values as stored ("pat" -> "PAT")
+        self.session.zone = zone_of(data.settings)  # every screen shows the new zone now, not at the next sign-in
         say(self.status, "Settings saved.")
 
     def _failed(self, exc: BaseException) -> None:

@@ -62,7 +62,7 @@ def _date(name: str) -> QDateEdit:
     edit.setDisplayFormat("dd-MM-yyyy")
     edit.setCalendarPopup(True)
     edit.setEnabled(False)
-    edit.setToolTip("Whole days, counted in UTC as the trail stores them.")
+    edit.setToolTip("Whole days in the clinic's time zone.")
     return edit
 
 

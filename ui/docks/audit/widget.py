@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 from hms_desktop.paging import Page
 from hms_desktop.services.admin.audit_trail import AuditQuery, search_audit
-from hms_desktop.services.admin.clinic_time import DEFAULT_ZONE, zone_of
-from hms_desktop.services.admin.hospital import get_settings
+from ui import clinic_time
 from ui.docks.audit.changes import ChangesView
 from ui.docks.audit.filters import AuditFilters
 from ui.docks.audit.model import AuditPageModel
@@ -54,7 +52,7 @@ class AuditDock(QWidget):
         self.search_button.setObjectName("searchAudit")
         self.search_button.clicked.connect(self.search)
 
-        self.model = AuditPageModel(ZoneInfo(DEFAULT_ZONE))
+        self.model = AuditPageModel(clinic_time.zone())  # the session's: every role sees the clinic's times
         self.table = QTableView()
         self.table.setObjectName("auditTable")
         self.table.setModel(self.model)
@@ -79,7 +77,6 @@ class AuditDock(QWidget):
 
         self._layout()
         self._update_paging()
-        self._load_zone()
         self.search()
 
     def _layout(self) -> None:
@@ -112,17 +109,6 @@ class AuditDock(QWidget):
         QWidget.setTabOrder(self.table, self.previous_button)
         QWidget.setTabOrder(self.previous_button, self.next_button)
 
-    def _load_zone(self) -> None:
-        """Times show in the clinic's time zone (the default one when this role cannot read settings)."""
-        if not self.session.can("settings.view"):
-            return
-        ctx = self.session.ctx
-        run(self, lambda: get_settings(ctx), done=lambda s: self._set_zone(zone_of(s)), failed=lambda _e: None)
-
-    def _set_zone(self, zone: ZoneInfo) -> None:
-        self.model.set_zone(zone)
-        self.changes.clear()
-
     # --- searching and paging
 
     def search(self) -> None:
@@ -145,6 +131,8 @@ class AuditDock(QWidget):
         if generation != self.generation:
             return
         self.page, self.pages, self.total = result.page, result.pages, result.total
+        if self.model.zone != clinic_time.zone():  # the clinic's zone was changed in Settings since
+            self.model.set_zone(clinic_time.zone())
         self.model.set_rows(result.items)
         self.changes.clear()
         self._update_paging()

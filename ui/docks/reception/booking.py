@@ -7,16 +7,15 @@ import uuid
 from datetime import date, time
 from typing import Any
 
-from hms_desktop.services.admin.clinic_time import clinic_today
 from hms_desktop.services.reception import appointments as appt
 from hms_desktop.services.reception import queue
 from hms_desktop.services.reception.doctors import list_doctors
+from ui import clinic_time
 from ui.qt import (
     QAbstractItemView,
     QBrush,
     QColor,
     QComboBox,
-    QDate,
     QDateEdit,
     QHBoxLayout,
     QHeaderView,
@@ -49,6 +48,7 @@ class BookingPanel(QWidget):
         self.day.setObjectName("bookingDate")
         self.day.setCalendarPopup(True)
         self.day.setDisplayFormat("ddd dd-MM-yyyy")
+        self.day.setDate(clinic_time.qtoday())  # the clinic's today from the start (not Qt's default of 2000)
         self.kind = QComboBox()
         self.kind.setObjectName("appointmentType")
         for code, label in TYPES[:3]:
@@ -112,13 +112,9 @@ class BookingPanel(QWidget):
 
     def load_doctors(self) -> None:
         ctx = self.session.ctx
-        run(self, lambda: (clinic_today(ctx), list_doctors(ctx)), done=self._doctors)
+        run(self, list_doctors, ctx, done=self._doctors)
 
-    def _doctors(self, result: tuple[date, list[Any]]) -> None:
-        today, doctors = result
-        self.day.blockSignals(True)
-        self.day.setDate(QDate(today.year, today.month, today.day))
-        self.day.blockSignals(False)
+    def _doctors(self, doctors: list[Any]) -> None:
         self.doctor.blockSignals(True)
         self.doctor.clear()
         for d in doctors:

@@ -15,6 +15,7 @@ from hms_desktop.services.reception.patient_records import (
     open_document,
     record_consent,
 )
+from ui import clinic_time
 from ui.qt import (
     QComboBox,
     QDialog,
@@ -102,7 +103,8 @@ class RecordsPanel(QWidget):
             self.docs.addItem(item)
         self.consents.clear()
         for c in consents:
-            state = f"withdrawn {c.withdrawn_at:%d-%m-%Y}" if c.withdrawn_at else f"signed {c.signed_at:%d-%m-%Y}"
+            when = clinic_time.local(c.withdrawn_at or c.signed_at)  # a UTC instant: its day in the clinic
+            state = f"withdrawn {when:%d-%m-%Y}" if c.withdrawn_at else f"signed {when:%d-%m-%Y}"
             self.consents.addItem(f"{c.consent_type} v{c.version} by {c.signer_name}: {state}")
 
     def choose_document(self) -> None:
