@@ -104,10 +104,13 @@ def collect_core_write(tx: Any, table: Table, kind: str, old: dict[Any, Any], ne
 
 
 def committed(session: Session) -> None:
-    """``after_commit`` of the outermost transaction: tell the listeners."""
-    found: dict[str, set[uuid.UUID]] = session.info.pop(_KEY, {})
+    """``after_commit``: once the outermost transaction commits, tell the listeners (a service that joined
+    another's transaction releases a savepoint, which SQLAlchemy also reports here: not yet news)."""
     tx = session.info.get("hms_tx")
-    if found and tx is not None:
+    if tx is None or tx.joined:
+        return
+    found: dict[str, set[uuid.UUID]] = session.info.pop(_KEY, {})
+    if found:
         announce(tx.ctx.engine, found, "local")
 
 

@@ -13,6 +13,7 @@ from hms_desktop.services.admin import auth
 from hms_desktop.services.admin.clinic_time import DEFAULT_ZONE, clinic_zone
 from hms_desktop.services.admin.sessions import SessionTokens
 from hms_desktop.storage.store import Store
+from ui.changes import ChangeHub
 
 
 @dataclass
@@ -22,12 +23,20 @@ class AppSession:
     tokens: SessionTokens | None = field(default=None, repr=False)
     sync_stop: threading.Event | None = field(default=None, repr=False)
     zone: ZoneInfo = field(default_factory=lambda: ZoneInfo(DEFAULT_ZONE))  # the clinic's, read at sign-in
+    _changes: ChangeHub | None = field(default=None, repr=False)
 
     @classmethod
     def open(cls, store: Store) -> AppSession:
         session = cls(store, context_for(store))
         session.read_zone()
         return session
+
+    @property
+    def changes(self) -> ChangeHub:
+        """What changed in the store (this PC's actions and synced rows), as a Qt signal (UI thread only)."""
+        if self._changes is None:
+            self._changes = ChangeHub(self.store.engine)
+        return self._changes
 
     @property
     def clock(self) -> Clock:
@@ -78,6 +87,8 @@ class AppSession:
         self.start_sync()
 
     def close(self) -> None:
+        if self._changes is not None:
+            self._changes.close()
         if self.sync_stop is not None:
             self.sync_stop.set()
         self.store.close()

@@ -1,13 +1,18 @@
 """The waiting-room display: a TV on a second screen showing, per doctor, the token being served and the
 next few, readable from across the room. Tokens and first names only: a public screen never shows a full
-name or a patient code ("Ravi K.")."""
+name or a patient code ("Ravi K.").
+
+It refreshes when the store says the queue changed (``session.changes``: a check-in or a call on this PC, or
+one synced from another), at the clinic's midnight, and a few seconds after a failed fetch; it never polls."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
+from hms_desktop.changes import Changes
 from hms_desktop.context import Context
 from hms_desktop.services.reception.doctors import list_doctors
 from hms_desktop.services.reception.queue import QueueEntryView, queue_for
@@ -29,7 +34,8 @@ from ui.qt import (
 from ui.session import AppSession
 from ui.worker import error_text, worker
 
-REFRESH_MS = 3000
+RETRY_MS = 5000  # after a failed fetch
+WATCHED = ("appointment_queue", "appointments", "patients", "doctors")
 NEXT_TOKENS = 5
 
 STYLE = """
@@ -166,7 +172,9 @@ class WaitingRoomWindow(QWidget):
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         self.setStyleSheet(STYLE)
         self.cards: list[Card] | None = None
-        self.busy = False  # a refresh is on the worker: the next tick waits for it
+        self.busy = False  # a refresh is on the worker: a change meanwhile fetches again once it is back
+        self.pending = False
+        self.shown_day: date | None = None
         self.refreshes = 0
         # False once the window is closed or deleted: a refresh still on the worker then delivers to nobody.
         self.live = [True]
@@ -192,9 +200,7 @@ class WaitingRoomWindow(QWidget):
         layout.addWidget(self.status)
         self.grid_host.hide()
 
-        self.refresh_timer = QTimer(self)
-        self.refresh_timer.setInterval(REFRESH_MS)
-        self.refresh_timer.timeout.connect(self.refresh)
+        session.changes.changed.connect(self.on_changes)
         self.clock_timer = QTimer(self)
         self.clock_timer.setInterval(1000)
         self.clock_timer.timeout.connect(self.tick_clock)
@@ -229,13 +235,12 @@ class WaitingRoomWindow(QWidget):
     def start(self) -> None:
         self.live[0] = True
         self.refresh()
-        self.refresh_timer.start()
         self.clock_timer.start()
 
     def showEvent(self, event: Any) -> None:  # noqa: N802 - Qt's name
         """Showing the window (however it is shown) starts the refreshes; closing it stops them."""
         super().showEvent(event)
-        if not self.refresh_timer.isActive():
+        if not self.clock_timer.isActive():
             self.start()
 
     def resizeEvent(self, event: Any) -> None:  # noqa: N802 - Qt's name
@@ -257,7 +262,6 @@ class WaitingRoomWindow(QWidget):
 
     def closeEvent(self, event: Any) -> None:  # noqa: N802 - Qt's name
         self.live[0] = False
-        self.refresh_timer.stop()
         self.clock_timer.stop()
         super().closeEvent(event)
 
@@ -266,6 +270,14 @@ class WaitingRoomWindow(QWidget):
     def tick_clock(self) -> None:
         now = self.session.clock.now().astimezone(self.session.zone)  # the clinic's time, whoever signed in
         self.clock.setText(now.strftime("%I:%M %p").lstrip("0"))
+        if self.shown_day is not None and now.date() != self.shown_day and self.clock_timer.isActive():
+            self.refresh()  # midnight: today's queues
+
+    def on_changes(self, changes: Changes) -> None:
+        if not self.live[0] or not self.clock_timer.isActive() or not changes.touches(*WATCHED):
+            return
+        if not self.refresh():
+            self.pending = True
 
     def refresh(self) -> bool:
         """Fetch the board on the DB worker; False (and nothing queued) while the last refresh is still out.
@@ -274,8 +286,9 @@ class WaitingRoomWindow(QWidget):
         which must never appear on a public screen."""
         if self.busy:
             return False
+        self.shown_day = self.session.clock.now().astimezone(self.session.zone).date()
         if not (self.session.actor.can("queue.view") and self.session.actor.can("doctors.view")):
-            # Asking anyway would write a permission_denied audit row every 3 seconds.
+            # Asking anyway would write a permission_denied audit row at every change.
             self.status.setText("This sign-in cannot see the queue (it needs queue.view and doctors.view).")
             self.status.show()
             return False
@@ -289,6 +302,9 @@ class WaitingRoomWindow(QWidget):
         self.refreshes += 1
         if not self.live[0]:
             return
+        if self.pending:
+            self.pending = False
+            self.refresh()
         self.status.hide()
         if cards != self.cards:
             self.cards = cards
@@ -301,6 +317,7 @@ class WaitingRoomWindow(QWidget):
             return
         self.status.setText(f"Display not updated: {error_text(exc)}")
         self.status.show()
+        QTimer.singleShot(RETRY_MS, lambda: self.live[0] and self.clock_timer.isActive() and self.refresh())
 
     def _show_cards(self, cards: list[Card]) -> None:
         while self.grid.count():

@@ -25,6 +25,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from db.ids import uuid7
+from hms_desktop import changes
 from hms_desktop.sync import conflicts, derived, state
 from hms_desktop.sync.codec import BadValue, codec_for
 from hms_desktop.sync.errors import SyncError
@@ -62,6 +63,10 @@ class _Page:
         self.touched: dict[tuple[str, str], set[uuid.UUID]] = {}
         self.seen: list[str] = []
         self.applied = 0
+        self.changed: dict[str, set[uuid.UUID]] = {}  # what the open screens hear about once the page commits
+
+    def note(self, table: str, ids: Any) -> None:
+        self.changed.setdefault(table, set()).update(ids)
 
 
 def apply_page(engine: Engine, page: dict[str, Any], ws_id: uuid.UUID, since: int, now: datetime) -> int:
@@ -84,12 +89,15 @@ def apply_page(engine: Engine, page: dict[str, Any], ws_id: uuid.UUID, since: in
                         raise SyncError(f"The server sent rows of {name[:64]!r}, which this version does not sync.")
                     _apply_guarded(run, table, items)
                 derived.recompute(conn, run.touched)
+                for (cache_table, _), ids in run.touched.items():
+                    run.note(cache_table, ids)
                 state.witness(conn, run.seen)
                 _record_conflicts(run)
                 state.set_values(conn, checkpoint=int(page["next"]))
         finally:
             raw.execute("PRAGMA foreign_keys = ON")  # type: ignore[union-attr]
             raw.execute("PRAGMA cache_size = -2000")  # type: ignore[union-attr]
+    changes.announce(engine, run.changed, "sync")
     return run.applied
 
 
@@ -129,6 +137,7 @@ def _apply(run: _Page, table: TableSpec, items: list[dict[str, Any]]) -> None:
         if rows:
             run.applied += writer.insert(run.conn, rows, once=True)  # a repeat is ignored; any other clash fails
             derived.merge(run.touched, derived.affected(table.name, rows))
+            run.note(table.name, (r["id"] for r in rows))
         return
     local, pending = _local(run.conn, table, [d[0] for d in decoded])
     inserts: list[dict[str, Any]] = []
@@ -158,6 +167,7 @@ def _apply(run: _Page, table: TableSpec, items: list[dict[str, Any]]) -> None:
         run.conn.execute(delete(t).where(t.c.id.in_(gone)))
     run.applied += len(inserts) + len(updates) + len(gone)
     derived.merge(run.touched, derived.affected(table.name, inserts + updates))
+    run.note(table.name, [r["id"] for r in inserts + updates] + gone)
 
 
 def _apply_guarded(run: _Page, table: TableSpec, items: list[dict[str, Any]]) -> None:

@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any
 
+from hms_desktop.changes import Changes
 from ui import clinic_time
 from ui.qt import (
     QAbstractItemView,
@@ -28,16 +29,36 @@ NO_DATE = QDate(2000, 1, 1)  # a QDateEdit at this date means "no date" (shown a
 
 
 class AdminTab(QWidget):
-    """A tab of the Admin dock: loads its lists when it is shown (so they are fresh), never at construction."""
+    """A tab of the Admin dock: loads its lists when it is shown (so they are fresh), never at construction,
+    and again when a table it lists (``WATCHED``) changes, here or on another PC (``session.changes``)."""
+
+    WATCHED: tuple[str, ...] = ()
 
     def __init__(self, session: AppSession, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.session = session
         self.loaded = False
+        self.stale = False
+        if self.WATCHED:
+            session.changes.changed.connect(self._on_changes)
 
     def activate(self) -> None:
-        self.loaded = True
+        self.loaded, self.stale = True, False
         self.refresh()
+
+    def _on_changes(self, changes: Changes) -> None:
+        if not self.loaded or not changes.touches(*self.WATCHED):
+            return
+        if self.isVisible():
+            self.refresh()
+        else:
+            self.stale = True
+
+    def showEvent(self, event: Any) -> None:  # noqa: N802 - Qt's name
+        super().showEvent(event)
+        if self.stale and self.loaded:
+            self.stale = False
+            self.refresh()
 
     def refresh(self) -> None:
         """Reload the tab's lists from the store (forms being edited are left alone)."""

@@ -20,6 +20,8 @@ from ui.worker import run
 
 
 class DepartmentsTab(AdminTab):
+    WATCHED = ("departments",)
+
     def __init__(self, session: AppSession, parent: QWidget | None = None) -> None:
         super().__init__(session, parent)
         self.manage = session.can("settings.manage")

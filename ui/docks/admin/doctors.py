@@ -28,6 +28,8 @@ class Lists:
 
 
 class DoctorsTab(AdminTab):
+    WATCHED = ("doctors", "doctor_schedules", "doctor_leaves", "doctor_fees", "departments")
+
     def __init__(self, session: AppSession, parent: QWidget | None = None) -> None:
         super().__init__(session, parent)
         self.manage = session.can("doctors.manage")

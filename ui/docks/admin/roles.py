@@ -43,6 +43,8 @@ def areas() -> dict[str, list[str]]:
 
 
 class RolesTab(AdminTab):
+    WATCHED = ("roles", "role_permissions")
+
     def __init__(self, session: AppSession, parent: QWidget | None = None) -> None:
         super().__init__(session, parent)
         self.manage = session.can("roles.manage")

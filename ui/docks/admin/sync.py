@@ -29,6 +29,8 @@ def edited_at(stamp: str | None) -> str:
 
 
 class SyncTab(AdminTab):
+    WATCHED = ("sync_conflicts",)
+
     def __init__(self, session: AppSession, parent: QWidget | None = None) -> None:
         super().__init__(session, parent)
         self.resolve_allowed = session.can("settings.manage")

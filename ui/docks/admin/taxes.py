@@ -40,6 +40,8 @@ HEADERS = ["Name", "Kind", "Rate %", "HSN/SAC", "Applies to", "From", "To", "CGS
 
 
 class TaxesTab(AdminTab):
+    WATCHED = ("tax_configurations",)
+
     def __init__(self, session: AppSession, parent: QWidget | None = None) -> None:
         super().__init__(session, parent)
         self.manage = session.can("settings.manage")

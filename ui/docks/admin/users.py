@@ -41,6 +41,8 @@ from ui.worker import run
 
 
 class UsersTab(AdminTab):
+    WATCHED = ("users", "user_roles", "roles")
+
     def __init__(self, session: AppSession, parent: QWidget | None = None) -> None:
         super().__init__(session, parent)
         self.manage = session.can("users.manage")

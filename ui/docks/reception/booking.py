@@ -7,6 +7,7 @@ import uuid
 from datetime import date, time
 from typing import Any
 
+from hms_desktop.changes import Changes
 from hms_desktop.services.reception import appointments as appt
 from hms_desktop.services.reception import queue
 from hms_desktop.services.reception.doctors import list_doctors
@@ -33,6 +34,7 @@ from ui.worker import run, show_error
 
 STATE_COLOURS = {"free": "#d8f3dc", "full": "#f8d7da", "past": "#e9ecef"}
 TYPES = (("new", "New"), ("follow_up", "Follow-up"), ("emergency", "Emergency"), ("walk_in", "Walk-in"))
+WATCHED = ("appointments", "appointment_queue", "doctor_schedules", "doctor_leaves", "doctors", "patients")
 
 
 class BookingPanel(QWidget):
@@ -108,6 +110,8 @@ class BookingPanel(QWidget):
         self.day_slots: appt.DaySlots | None = None
         self.doctor.currentIndexChanged.connect(lambda _i: self.refresh())
         self.day.dateChanged.connect(lambda _d: self.refresh())
+        self.stale = False
+        session.changes.changed.connect(self.on_changes)
         self.load_doctors()
 
     def load_doctors(self) -> None:
@@ -131,6 +135,20 @@ class BookingPanel(QWidget):
 
     def chosen_day(self) -> date:
         return self.day.date().toPython()  # type: ignore[return-value]
+
+    def on_changes(self, changes: Changes) -> None:
+        """Bookings, check-ins, schedules or leaves changed (here or on another PC): the day shown follows."""
+        if changes.touches(*WATCHED):
+            if self.isVisible():
+                self.refresh()
+            else:
+                self.stale = True
+
+    def showEvent(self, event: Any) -> None:  # noqa: N802 - Qt's name
+        super().showEvent(event)
+        if self.stale:
+            self.stale = False
+            self.refresh()
 
     def refresh(self) -> None:
         doctor, day, ctx = self.doctor_id(), self.chosen_day(), self.session.ctx

@@ -1,10 +1,11 @@
 """The live queue of one doctor: who is with the doctor, who waits (token, priority, estimated wait), who was
-skipped; call next (F9), skip, recall. Refreshed every few seconds while shown."""
+skipped; call next (F9), skip, recall. Refreshed when the queue changes (here or on another PC), never polled."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from hms_desktop.changes import Changes
 from hms_desktop.services.reception import queue
 from hms_desktop.services.reception.doctors import list_doctors
 from ui.forms import find_data
@@ -17,14 +18,13 @@ from ui.qt import (
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
-    QTimer,
     QVBoxLayout,
     QWidget,
 )
 from ui.session import AppSession
 from ui.worker import run
 
-REFRESH_MS = 3000
+WATCHED = ("appointment_queue", "appointments", "patients", "doctors")  # what a queue shows
 
 
 class QueuePanel(QWidget):
@@ -77,9 +77,8 @@ class QueuePanel(QWidget):
         box.addWidget(QLabel("Skipped"))
         box.addWidget(self.skipped, 1)
         self.doctor.currentIndexChanged.connect(lambda _i: self.refresh())
-        self.timer = QTimer(self)
-        self.timer.timeout.connect(self.refresh)
-        self.timer.start(REFRESH_MS)
+        self.dirty = False  # something changed while a fetch was on its way, or while hidden
+        session.changes.changed.connect(self.on_changes)
         run(self, list_doctors, session.ctx, done=self._doctors)
 
     def _doctors(self, doctors: list[Any]) -> None:
@@ -98,13 +97,22 @@ class QueuePanel(QWidget):
         if i >= 0:
             self.doctor.setCurrentIndex(i)
 
+    def on_changes(self, changes: Changes) -> None:
+        """The store changed (here or, through sync, on another PC): refresh if it touches the queue."""
+        if changes.touches(*WATCHED):
+            self.dirty = True
+            self.refresh()
+
     def refresh(self) -> None:
         """Fetch the chosen doctor's queue; while hidden, only when what is shown is another doctor's."""
         doctor = self.doctor.currentData()
-        stale = self.view is None or self.view.doctor_id != doctor
-        if doctor is None or self.busy or (not self.isVisible() and not stale):
+        stale = self.view is None or self.view.doctor_id != doctor or self.dirty
+        if doctor is None or (not self.isVisible() and not stale):
             return
-        self.busy = True
+        if self.busy:
+            self.dirty = True  # fetched again when this one is back
+            return
+        self.busy, self.dirty = True, False
         run(None, queue.queue_for, self.session.ctx, doctor, done=self._show, failed=self._failed)
 
     def _failed(self, _exc: BaseException) -> None:
@@ -112,9 +120,10 @@ class QueuePanel(QWidget):
 
     def _show(self, view: queue.QueueView) -> None:
         self.busy = False
-        if view.doctor_id != self.doctor.currentData():
-            self.refresh()  # the doctor was changed while this was on its way
-            return
+        if view.doctor_id != self.doctor.currentData() or self.dirty:
+            self.refresh()  # the doctor was changed, or the queue changed, while this was on its way
+            if view.doctor_id != self.doctor.currentData():
+                return
         self.view = view
         s = view.serving
         self.serving.setText(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from hms_desktop.changes import Changes
 from hms_desktop.services.reception.id_cards import print_id_card
 from hms_desktop.services.reception.patient_search import open_by_code
 from hms_desktop.services.reception.patients import PatientView, get_patient
@@ -100,7 +101,13 @@ class Reception(QWidget):
         split.setSizes([460, 820])
         QVBoxLayout(self).addWidget(split)
         window.action.connect(self.on_action)
+        self.session.changes.changed.connect(self.on_changes)
         self.search.setFocus()
+
+    def on_changes(self, changes: Changes) -> None:
+        """A patient registered or edited here or on another PC: the open search shows it."""
+        if changes.touches("patients") and self.model.query and not self._debounce.isActive():
+            self._debounce.start(DEBOUNCE_MS)
 
     # --- search and opening
 
