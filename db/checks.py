@@ -3,6 +3,10 @@
 A cached balance is a number kept on a row for speed that must equal the sum of an append-only ledger:
 batch and product stock against ``stock_movements``, invoice paid/refunded amounts against ``payments``
 and ``refunds``. Each query returns the rows that disagree (none when all is well).
+
+A stock ledger may go below zero when two PCs offline sold more than a batch held (both sales are kept): the
+cached stock then stays at zero, which is what it should be, and the item is reported as a shortfall, a
+warning (``CheckResult.warning``) that does not fail the check, for the pharmacist to count and correct.
 """
 
 from __future__ import annotations
@@ -13,14 +17,15 @@ from typing import Any
 from db.backup import inspect_connection
 
 BALANCE_CHECKS: dict[str, str] = {
+    # stock: the cache is the ledger's sum, or zero when the ledger is below zero (a shortfall, see below)
     "medicine_batches.quantity_on_hand = SUM(stock_movements)": """
         SELECT b.id, b.quantity_on_hand, COALESCE(SUM(m.quantity_delta), 0) AS ledger
         FROM medicine_batches b LEFT JOIN stock_movements m ON m.batch_id = b.id
-        GROUP BY b.id HAVING b.quantity_on_hand <> COALESCE(SUM(m.quantity_delta), 0)""",
+        GROUP BY b.id HAVING b.quantity_on_hand <> MAX(COALESCE(SUM(m.quantity_delta), 0), 0)""",
     "optical_products.stock_quantity = SUM(stock_movements)": """
         SELECT p.id, p.stock_quantity, COALESCE(SUM(m.quantity_delta), 0) AS ledger
         FROM optical_products p LEFT JOIN stock_movements m ON m.optical_product_id = p.id
-        GROUP BY p.id HAVING p.stock_quantity <> COALESCE(SUM(m.quantity_delta), 0)""",
+        GROUP BY p.id HAVING p.stock_quantity <> MAX(COALESCE(SUM(m.quantity_delta), 0), 0)""",
     "invoices.amount_paid_paise = SUM(payments)": """
         SELECT i.id, i.amount_paid_paise, COALESCE(SUM(p.amount_paise), 0) AS ledger
         FROM invoices i LEFT JOIN payments p ON p.invoice_id = i.id
@@ -30,6 +35,16 @@ BALANCE_CHECKS: dict[str, str] = {
         FROM invoices i LEFT JOIN refunds r ON r.invoice_id = i.id
         GROUP BY i.id HAVING i.amount_refunded_paise <> COALESCE(SUM(r.amount_paise), 0)""",
 }
+SHORTFALLS = "stock shortfalls (ledger below zero)"
+# (label of the item, ledger) of every batch / optical product whose ledger is below zero
+SHORTFALL_SQL = (
+    """SELECT md.name || ', batch ' || b.batch_number, SUM(m.quantity_delta)
+       FROM medicine_batches b JOIN medicines md ON md.id = b.medicine_id JOIN stock_movements m ON m.batch_id = b.id
+       GROUP BY b.id, md.name, b.batch_number HAVING SUM(m.quantity_delta) < 0""",
+    """SELECT p.name || ' (' || p.sku || ')', SUM(m.quantity_delta)
+       FROM optical_products p JOIN stock_movements m ON m.optical_product_id = p.id
+       GROUP BY p.id, p.name, p.sku HAVING SUM(m.quantity_delta) < 0""",
+)
 
 
 @dataclass(frozen=True)
@@ -37,6 +52,7 @@ class CheckResult:
     name: str
     ok: bool
     detail: str
+    warning: bool = False  # passed, but a person should look (``ok`` stays True)
 
 
 def run_checks(conn: Any) -> list[CheckResult]:
@@ -65,4 +81,15 @@ def run_checks(conn: Any) -> list[CheckResult]:
         rows = conn.execute(sql).fetchall()
         detail = "ok" if not rows else f"{len(rows)} disagree, e.g. id {rows[0][0]}: {rows[0][1]} vs {rows[0][2]}"
         results.append(CheckResult(name, not rows, detail))
+    results.append(_shortfalls(conn))
     return results
+
+
+def _shortfalls(conn: Any) -> CheckResult:
+    found = sorted((int(total), str(label)) for sql in SHORTFALL_SQL for label, total in conn.execute(sql).fetchall())
+    if not found:
+        return CheckResult(SHORTFALLS, True, "none")
+    shown = "; ".join(f"{label} short by {-total}" for total, label in found[:5])
+    more = f" (and {len(found) - 5} more)" if len(found) > 5 else ""
+    detail = f"{len(found)} sold beyond stock (on two PCs offline?): {shown}{more}; count them and correct"
+    return CheckResult(SHORTFALLS, True, detail, warning=True)

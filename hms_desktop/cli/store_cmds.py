@@ -53,7 +53,7 @@ def register(sub: Any) -> None:
     p = sub.add_parser("rekey", help="re-encrypt the store under a new key or passphrase")
     p.set_defaults(handler=cmd_rekey)
 
-    p = sub.add_parser("check", help="integrity, foreign keys and every cached balance against its ledger")
+    p = sub.add_parser("check", help="integrity, foreign keys, cached balances against their ledgers, stock shortfalls")
     p.set_defaults(handler=cmd_check)
 
 
@@ -168,7 +168,11 @@ def cmd_check(args: argparse.Namespace) -> int:
         results = store_ops.check(store)
     width = max(len(r.name) for r in results)
     for r in results:
-        print(f"{'OK  ' if r.ok else 'FAIL'} {r.name.ljust(width)}  {r.detail}")
+        print(f"{'FAIL' if not r.ok else 'WARN' if r.warning else 'OK  '} {r.name.ljust(width)}  {r.detail}")
     bad = [r for r in results if not r.ok]
-    print("All checks OK." if not bad else f"{len(bad)} check(s) failed.")
+    warned = sum(1 for r in results if r.ok and r.warning)
+    if bad:
+        print(f"{len(bad)} check(s) failed.")
+    else:
+        print("All checks OK." + (f" {warned} warning(s): see WARN above." if warned else ""))
     return 0 if not bad else 1

@@ -7,7 +7,8 @@ Everything in the schema syncs (later modules too, with no extra work) except:
 - ``LOCAL_COLUMNS``: per-store columns inside a synced table (``workstations.is_local``).
 
 Append-only ledgers never conflict (a row is written once). ``DERIVED`` columns are caches of a ledger
-(stock on hand): whoever applies synced rows recomputes them from the ledger instead of trusting a copy.
+(stock on hand, an invoice's paid and refunded amounts): whoever applies synced rows recomputes them from the
+ledger instead of trusting a copy, and a difference in them alone is no conflict.
 """
 
 from __future__ import annotations
@@ -56,6 +57,8 @@ class Derived:
 DERIVED = (
     Derived("medicine_batches", "quantity_on_hand", "stock_movements", "batch_id", "quantity_delta"),
     Derived("optical_products", "stock_quantity", "stock_movements", "optical_product_id", "quantity_delta"),
+    Derived("invoices", "amount_paid_paise", "payments", "invoice_id", "amount_paise"),
+    Derived("invoices", "amount_refunded_paise", "refunds", "invoice_id", "amount_paise"),
 )
 
 
