@@ -87,6 +87,14 @@ GOODS_RECEIPTS = _def(name="GRN", title="Goods receipts", prefix="GRN", padding=
 OPTICAL_ORDERS = _def(name="OPT", title="Optical orders", prefix="OPT", padding=5, opens="optical_order")
 REPAIRS = _def(name="RPR", title="Optical repairs", prefix="RPR", padding=5, opens="repair")
 LAB_ORDERS = _def(name="LAB", title="Lab orders", prefix="LAB", padding=6, opens="lab_order")
+OPTICAL_PRESCRIPTIONS = _def(name="ORX", title="Eye prescriptions", prefix="ORX", padding=6,
+                             opens="optical_prescription")  # fmt: skip
+STOCK_ADJUSTMENTS = _def(name="ADJ", title="Stock adjustments", prefix="ADJ", padding=5, reset="financial_year",
+                         opens="stock_adjustment")  # fmt: skip
+CYCLE_COUNTS = _def(name="CC", title="Cycle counts", prefix="CC", padding=5, reset="financial_year",
+                    opens="cycle_count")  # fmt: skip
+PRE_AUTHORIZATIONS = _def(name="PA", title="Pre-authorisations", prefix="PA", padding=5, reset="financial_year",
+                          opens="pre_authorization")  # fmt: skip
 CLAIMS = _def(name="CLM", title="Insurance claims", prefix="CLM", padding=5, reset="financial_year", opens="claim")
 MEDICINES = _def(name="MED", title="Medicines", prefix="MED", padding=5, reset="never", opens="medicine")
 SUPPLIERS = _def(name="SUP", title="Suppliers", prefix="SUP", padding=5, reset="never", opens="supplier")
@@ -106,7 +114,8 @@ CATALOGUE: dict[str, SeriesDef] = {
     d.name: d
     for d in (
         PATIENTS, APPOINTMENTS, PRESCRIPTIONS, DISPENSINGS, PHARMACY_RETURNS, PURCHASE_ORDERS, GOODS_RECEIPTS,
-        OPTICAL_ORDERS, REPAIRS, LAB_ORDERS, CLAIMS, MEDICINES, SUPPLIERS, BATCHES, INVOICES, BILLS_OF_SUPPLY,
+        OPTICAL_ORDERS, REPAIRS, OPTICAL_PRESCRIPTIONS, STOCK_ADJUSTMENTS, CYCLE_COUNTS, PRE_AUTHORIZATIONS,
+        LAB_ORDERS, CLAIMS, MEDICINES, SUPPLIERS, BATCHES, INVOICES, BILLS_OF_SUPPLY,
         CREDIT_NOTES, RECEIPTS, REFUNDS,
     )
 }  # fmt: skip

@@ -56,7 +56,7 @@ def register(sub: Any) -> None:
     q.set_defaults(handler=cmd_run)
     q = psub.add_parser("status", help="last success, pending changes, last error")
     q.set_defaults(handler=cmd_status)
-    q = psub.add_parser("conflicts", help="list edits that lost to a later edit on another PC")
+    q = psub.add_parser("conflicts", help="edits that lost to a later one, rows the server set aside")
     q.add_argument("--all", action="store_true", help="resolved ones too")
     q.add_argument("--resolve", metavar="ID")
     q.add_argument("--restore", action="store_true", help="with --resolve: write the losing version back")
@@ -213,7 +213,8 @@ def cmd_conflicts(args: argparse.Namespace) -> int:
             return 0
         rows = list_conflicts(ctx, unresolved_only=not args.all)
     for c in rows:
+        why = f"  {c.reason}" if c.reason else ""
         print(f"{c.id}  {c.detected_at:%Y-%m-%d %H:%M}  {c.table_name}/{c.row_id}  lost: {c.loser_hlc}  "
-              f"{c.resolution or 'open'}")  # fmt: skip
+              f"{c.resolution or 'open'}{why}")  # fmt: skip
     print(f"{len(rows)} conflict(s).")
     return 0
