@@ -11,7 +11,7 @@ T = TypeVar("T")
 MAX_PAGE = 500
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Page(Generic[T]):
     items: list[T]
     page: int

@@ -25,7 +25,7 @@ LOGO_KEY = "logo"
 SMTP_PASSWORD_KEY = "smtp-password"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SmtpConfig:
     """!! CARRIES A SECRET !! What the mail worker needs to send: server, port, TLS mode, login, sender.
 

@@ -54,7 +54,7 @@ NOTE_LENGTH = 500
 REFERENCE_TYPE_LENGTH = 32
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Movement:
     """One recorded movement, with the item's balance after it."""
 
@@ -72,7 +72,7 @@ class Movement:
     note: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Shortfall:
     """An item whose ledger is below zero: ``short`` more left than was there (sold on two PCs offline)."""
 
@@ -86,7 +86,7 @@ class Shortfall:
         return -self.ledger
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class _Item:
     kind: str
     id: uuid.UUID
@@ -114,7 +114,14 @@ def _item(session: HmsSession, batch_id: uuid.UUID | None, optical_product_id: u
         if found is None:
             raise NotFound("That medicine batch does not exist (or was deleted).")
         label = f"{found.name}, batch {found.batch_number}"
-        return _Item("medicine", batch_id, found.medicine_id, label, MedicineBatch, "quantity_on_hand")
+        return _Item(
+            kind="medicine",
+            id=batch_id,
+            medicine_id=found.medicine_id,
+            label=label,
+            model=MedicineBatch,
+            column="quantity_on_hand",
+        )
     assert optical_product_id is not None
     product = session.execute(
         select(OpticalProduct.name, OpticalProduct.sku).where(
@@ -124,7 +131,12 @@ def _item(session: HmsSession, batch_id: uuid.UUID | None, optical_product_id: u
     if product is None:
         raise NotFound("That optical product does not exist (or was deleted).")
     return _Item(
-        "optical", optical_product_id, None, f"{product.name} ({product.sku})", OpticalProduct, "stock_quantity"
+        kind="optical",
+        id=optical_product_id,
+        medicine_id=None,
+        label=f"{product.name} ({product.sku})",
+        model=OpticalProduct,
+        column="stock_quantity",
     )
 
 
@@ -221,8 +233,20 @@ def move(
     session.flush()
     on_hand = max(after, 0)
     _set_cache(tx, item, on_hand)
-    return Movement(row.id, item.kind, item.medicine_id, batch_id, optical_product_id, movement_type,
-                    quantity_delta, on_hand, row.moved_at, reference_type, reference_id, note)  # fmt: skip
+    return Movement(
+        id=row.id,
+        item_kind=item.kind,
+        medicine_id=item.medicine_id,
+        batch_id=batch_id,
+        optical_product_id=optical_product_id,
+        movement_type=movement_type,
+        quantity_delta=quantity_delta,
+        on_hand=on_hand,
+        moved_at=row.moved_at,
+        reference_type=reference_type,
+        reference_id=reference_id,
+        note=note,
+    )
 
 
 def on_hand(tx: Transaction, *, batch_id: uuid.UUID | None = None, optical_product_id: uuid.UUID | None = None) -> int:
@@ -270,6 +294,12 @@ def shortfalls(session: HmsSession) -> list[Shortfall]:
         .group_by(OpticalProduct.id, OpticalProduct.name, OpticalProduct.sku)
         .having(total < 0)
     )
-    found = [Shortfall("medicine", i, f"{name}, batch {number}", int(s)) for i, name, number, s in batches]
-    found += [Shortfall("optical", i, f"{name} ({sku})", int(s)) for i, name, sku, s in products]
+    found = [
+        Shortfall(item_kind="medicine", item_id=i, label=f"{name}, batch {number}", ledger=int(s))
+        for i, name, number, s in batches
+    ]
+    found += [
+        Shortfall(item_kind="optical", item_id=i, label=f"{name} ({sku})", ledger=int(s))
+        for i, name, sku, s in products
+    ]
     return sorted(found, key=lambda f: (f.ledger, f.label))

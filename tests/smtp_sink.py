@@ -52,5 +52,11 @@ class Sink:
 
     def server(self, *, user: str = "", password: str = "") -> MailServer:
         return MailServer(
-            "127.0.0.1", self.port, "none", user, password, "Sunrise Clinic <clinic@sunrise.example.in>", 5
+            host="127.0.0.1",
+            port=self.port,
+            tls="none",
+            user=user,
+            password=password,
+            from_addr="Sunrise Clinic <clinic@sunrise.example.in>",
+            timeout=5,
         )

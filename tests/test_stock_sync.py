@@ -45,7 +45,7 @@ class Feed:
 
     def row(self, table: str, **values: Any) -> dict[str, Any]:
         self.seq += 1
-        stamp = str(hlc.Stamp(4_000_000_000_000 + self.seq, 0, OTHER_PC.hex))
+        stamp = str(hlc.Stamp(ms=4_000_000_000_000 + self.seq, counter=0, node=OTHER_PC.hex))
         t = spec(table)
         assert t is not None
         full: dict[str, Any] = {}

@@ -91,7 +91,7 @@ def test_a_pulled_page_is_applied_without_outbox_or_audit_and_moves_checkpoint_a
 ) -> None:
     ws_id = enrol_here(store)
     other = uuid.uuid4()
-    stamp = str(hlc.Stamp(4_000_000_000_000, 3, other.hex))
+    stamp = str(hlc.Stamp(ms=4_000_000_000_000, counter=3, node=other.hex))
     pid = uuid.uuid4()
     row = {c.name: None for c in Patient.__table__.columns}
     row.update(id=str(pid), code="PAT-2026-09001", full_name="Pulled Patient", name_search="pulled patient",

@@ -33,12 +33,12 @@ def test_every_table_but_the_local_ones_syncs() -> None:
 
 
 def test_clock_text_sorts_as_the_clock() -> None:
-    early = str(hlc.Stamp(1_700_000_000_000, 5, NODE_B.hex))
-    late = str(hlc.Stamp(1_700_000_000_001, 0, NODE_A.hex))
-    tie_a = str(hlc.Stamp(1_700_000_000_001, 0, NODE_A.hex))
-    tie_b = str(hlc.Stamp(1_700_000_000_001, 0, NODE_B.hex))
+    early = str(hlc.Stamp(ms=1_700_000_000_000, counter=5, node=NODE_B.hex))
+    late = str(hlc.Stamp(ms=1_700_000_000_001, counter=0, node=NODE_A.hex))
+    tie_a = str(hlc.Stamp(ms=1_700_000_000_001, counter=0, node=NODE_A.hex))
+    tie_b = str(hlc.Stamp(ms=1_700_000_000_001, counter=0, node=NODE_B.hex))
     assert early < late and tie_a < tie_b
-    assert hlc.parse(late) == hlc.Stamp(1_700_000_000_001, 0, NODE_A.hex)
+    assert hlc.parse(late) == hlc.Stamp(ms=1_700_000_000_001, counter=0, node=NODE_A.hex)
     assert hlc.parse(late).workstation_id == NODE_A
     assert len(late) <= 64
 
@@ -51,9 +51,10 @@ def test_a_tick_is_later_than_the_last_value_and_not_behind_the_wall_clock(last:
 
 
 def test_witnessing_a_pulled_clock_makes_the_next_tick_later() -> None:
-    seen = hlc.Stamp(2_000, 7, NODE_B.hex)
+    seen = hlc.Stamp(ms=2_000, counter=7, node=NODE_B.hex)
     ms, c = hlc.witness(1_000, 0, seen)
-    nxt = hlc.Stamp(*hlc.tick(ms, c, 1_500), NODE_A.hex)
+    next_ms, next_c = hlc.tick(ms, c, 1_500)
+    nxt = hlc.Stamp(ms=next_ms, counter=next_c, node=NODE_A.hex)
     assert str(nxt) > str(seen)
 
 
@@ -72,7 +73,7 @@ def test_rows_round_trip_through_the_typed_encoding() -> None:
         id=uuid.uuid4(), doctor_id=uuid.uuid4(), day_of_week=2, start_time=time(9, 30), end_time=time(13, 0),
         slot_minutes=15, max_patients_per_slot=2, effective_from=date(2026, 4, 1), is_active=True,
         created_at=datetime(2026, 4, 1, 4, 30, tzinfo=UTC), updated_at=datetime(2026, 4, 1, 4, 30, tzinfo=UTC),
-        hlc=str(hlc.Stamp(1, 0, NODE_A.hex)),
+        hlc=str(hlc.Stamp(ms=1, counter=0, node=NODE_A.hex)),
     )  # fmt: skip
     row = {k: v for k, v in row.items() if k in table.column_names}
     encoded = codec.encode(row)

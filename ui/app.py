@@ -13,8 +13,13 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ui.qt import QApplication, QInputDialog, QLineEdit, QMessageBox, QObject
+
+if TYPE_CHECKING:  # imported where used, to keep start-up fast
+    from ui.main_window import MainWindow
+    from ui.session import AppSession
 
 log = logging.getLogger("hms")
 
@@ -44,16 +49,16 @@ def ask_passphrase(prompt: str) -> str:
 class AppController(QObject):
     """Sign-in dialog <-> main window, for as long as the application runs."""
 
-    def __init__(self, session: object, hint: str = "") -> None:
+    def __init__(self, session: AppSession, hint: str = "") -> None:
         super().__init__()
         self.session = session
         self.hint = hint
-        self.window: object = None
+        self.window: MainWindow | None = None
 
     def show_login(self) -> None:
         from ui.dialogs.login import LoginDialog
 
-        dialog = LoginDialog(self.session, hint=self.hint)  # type: ignore[arg-type]
+        dialog = LoginDialog(self.session, hint=self.hint)
         self.login_dialog = dialog
         dialog.accepted.connect(self.show_main)
         dialog.rejected.connect(lambda: QApplication.quit() if self.window is None else None)
@@ -62,20 +67,20 @@ class AppController(QObject):
     def show_main(self) -> None:
         from ui.main_window import MainWindow
 
-        window = MainWindow(self.session)  # type: ignore[arg-type]
+        window = MainWindow(self.session)
         window.logged_out.connect(self.on_logout)
         self.window = window
         window.show()
         self.backup_if_due(window)
 
-    def backup_if_due(self, window: object) -> None:
+    def backup_if_due(self, window: MainWindow) -> None:
         """The daily encrypted backup, on the worker once the window is up (not on the start-up path)."""
         from hms_desktop.storage.store import auto_backup, daily_backup_due
         from ui.worker import run
 
-        store = self.session.store  # type: ignore[attr-defined]
+        store = self.session.store
         if daily_backup_due(store.paths):
-            status = window.statusBar()  # type: ignore[attr-defined]
+            status = window.statusBar()
             status.showMessage("Making today's backup...")
             run(
                 None,
@@ -88,7 +93,7 @@ class AppController(QObject):
         window = self.window
         self.window = None
         if window is not None:
-            window.close()  # type: ignore[attr-defined]
+            window.close()
         self.show_login()
 
 

@@ -56,6 +56,11 @@ def qtoday() -> QDate:
     return QDate(d.year, d.month, d.day)
 
 
+def day_of(value: QDate) -> date:
+    """A Qt date as a Python one (what ``QDate.toPython`` returns; its stub says only ``object``)."""
+    return date(value.year(), value.month(), value.day())
+
+
 def local(value: datetime) -> datetime:
     """An instant of the store (UTC) as the clinic's wall-clock time (a naive one is taken as UTC, never as the
     machine's local time, which is what ``astimezone`` would assume)."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from hms_desktop.errors import HmsError, ValidationError
 from ui.qt import QComboBox, QFormLayout, QLabel, QWidget
@@ -25,7 +25,8 @@ class FieldErrors:
             label.setObjectName("fieldError")
             label.setWordWrap(True)
             label.hide()
-            row, _role = form.getWidgetPosition(widget)
+            position = form.getWidgetPosition(widget)  # (row, role); the stubs say only object
+            row, _role = cast(tuple[int, QFormLayout.ItemRole], position)
             form.insertRow(row + 1, "", label)
             self._labels[name] = label
 

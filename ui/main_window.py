@@ -72,7 +72,12 @@ class MainWindow(QMainWindow):
         area = Qt.DockWidgetArea.LeftDockWidgetArea if spec.area == "left" else Qt.DockWidgetArea.RightDockWidgetArea
         self.addDockWidget(area, dock)
         dock.hide()  # built when first shown (the View menu, a shortcut, or a restored layout)
-        dock.visibilityChanged.connect(lambda visible, s=spec: visible and self._build(s))
+
+        def shown(visible: bool) -> None:
+            if visible:
+                self._build(spec)
+
+        dock.visibilityChanged.connect(shown)
         self.docks[spec.key] = dock
         self.view_menu.addAction(dock.toggleViewAction())
 

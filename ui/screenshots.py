@@ -12,17 +12,21 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+if TYPE_CHECKING:  # Qt is imported once the platform is set
+    from ui.qt import QApplication, QWidget
 
-def settle(app: object, seconds: float = 0.8) -> None:
+
+def settle(app: QApplication, seconds: float = 0.8) -> None:
     from ui.worker import worker
 
     end = time.monotonic() + 30
     quiet_since = time.monotonic()
     while time.monotonic() < end:
-        app.processEvents()  # type: ignore[attr-defined]
+        app.processEvents()
         if not worker().idle():
             quiet_since = time.monotonic()
         elif time.monotonic() - quiet_since > seconds:
@@ -44,7 +48,8 @@ def main(out: str = "docs/screenshots") -> list[Path]:
     from ui.waiting_room import WaitingRoomWindow
 
     app = QApplication.instance() or QApplication([sys.argv[0]])
-    _style(app)  # type: ignore[arg-type]
+    assert isinstance(app, QApplication)
+    _style(app)
     target = Path(out)
     target.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
@@ -52,10 +57,10 @@ def main(out: str = "docs/screenshots") -> list[Path]:
         store = open_demo(StorePaths(Path(tmp) / "demo"))
         session = AppSession.open(store)
 
-        def save(widget: object, name: str) -> None:
+        def save(widget: QWidget, name: str) -> None:
             settle(app)
             path = target / f"{name}.png"
-            widget.grab().save(str(path))  # type: ignore[attr-defined]
+            widget.grab().save(str(path))
             written.append(path)
 
         login = LoginDialog(session, hint="Demo clinic: sign in with the accounts shown here.")

@@ -125,14 +125,17 @@ def run(
 ) -> Job:
     job = worker().submit(fn, *args, done=done, failed=failed, owner=parent)
 
+    def cancel() -> None:
+        if not job.finished:  # closing the dialog when the job ends also emits canceled: that is no cancel
+            job.cancelled = True
+
     def maybe_show() -> None:
         if job.finished or job.cancelled or (parent is not None and not isValid(parent)):
             return
         dialog = QProgressDialog(label, "Cancel", 0, 0, parent)
         dialog.setWindowTitle("HMS Desktop")
         dialog.setWindowModality(Qt.WindowModality.WindowModal)
-        # closing the dialog when the job ends also emits canceled: only a cancel before the end counts
-        dialog.canceled.connect(lambda: job.finished or setattr(job, "cancelled", True))
+        dialog.canceled.connect(cancel)
         job.progress = dialog
         dialog.show()
 

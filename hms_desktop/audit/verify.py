@@ -21,7 +21,7 @@ from db.models.audit import AuditLog
 from hms_desktop.audit.trail import GENESIS, row_hmac, row_tag
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Problem:
     kind: str  # "edited", "deleted", "inserted"
     chain: str
@@ -30,7 +30,7 @@ class Problem:
     message: str
 
 
-@dataclass
+@dataclass(kw_only=True)
 class VerifyReport:
     rows: int = 0
     chains: int = 0
@@ -75,7 +75,13 @@ def _check_row(report: VerifyReport, key: bytes, row: AuditLog, prev_seq: int, p
     tag_ok = hmac_mod.compare_digest(row.row_tag, row_tag(key, row))
     if not tag_ok:
         report.problems.append(
-            Problem("inserted", row.chain, row.seq, rid, f"row {row.seq} ({rid}) was not written by HMS: inserted")
+            Problem(
+                kind="inserted",
+                chain=row.chain,
+                seq=row.seq,
+                row_id=rid,
+                message=f"row {row.seq} ({rid}) was not written by HMS: inserted",
+            )
         )
         return
     if row.seq != prev_seq + 1:
@@ -83,18 +89,30 @@ def _check_row(report: VerifyReport, key: bytes, row: AuditLog, prev_seq: int, p
         span = f"row {first}" if first == last else f"rows {first}..{last}"
         report.problems.append(
             Problem(
-                "deleted",
-                row.chain,
-                first,
-                None,
-                f"{span} of chain {row.chain} deleted (before row {row.seq})",
+                kind="deleted",
+                chain=row.chain,
+                seq=first,
+                row_id=None,
+                message=f"{span} of chain {row.chain} deleted (before row {row.seq})",
             )
         )
     elif not hmac_mod.compare_digest(row.prev_hmac, prev_hmac):
         report.problems.append(
-            Problem("deleted", row.chain, row.seq, rid, f"the chain is broken before row {row.seq}: rows deleted")
+            Problem(
+                kind="deleted",
+                chain=row.chain,
+                seq=row.seq,
+                row_id=rid,
+                message=f"the chain is broken before row {row.seq}: rows deleted",
+            )
         )
     if not hmac_mod.compare_digest(row.hmac, row_hmac(key, row, row.prev_hmac)):
         report.problems.append(
-            Problem("edited", row.chain, row.seq, rid, f"row {row.seq} ({rid}) was edited after it was written")
+            Problem(
+                kind="edited",
+                chain=row.chain,
+                seq=row.seq,
+                row_id=rid,
+                message=f"row {row.seq} ({rid}) was edited after it was written",
+            )
         )

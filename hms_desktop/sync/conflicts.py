@@ -78,7 +78,7 @@ def record(
     }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ConflictView:
     id: uuid.UUID
     table_name: str
@@ -97,9 +97,20 @@ class ConflictView:
 
 def _view(c: SyncConflict) -> ConflictView:
     return ConflictView(
-        c.id, c.table_name, c.row_id, c.winner_hlc, c.loser_hlc, c.winner_workstation_id, c.loser_workstation_id,
-        dict(c.loser_values or {}), c.detected_at, c.detected_by, c.resolved_at, c.resolution, c.reason,
-    )  # fmt: skip
+        id=c.id,
+        table_name=c.table_name,
+        row_id=c.row_id,
+        winner_hlc=c.winner_hlc,
+        loser_hlc=c.loser_hlc,
+        winner_workstation_id=c.winner_workstation_id,
+        loser_workstation_id=c.loser_workstation_id,
+        loser_values=dict(c.loser_values or {}),
+        detected_at=c.detected_at,
+        detected_by=c.detected_by,
+        resolved_at=c.resolved_at,
+        resolution=c.resolution,
+        reason=c.reason,
+    )
 
 
 @requires("settings.view")

@@ -35,7 +35,7 @@ WORKSTATIONS = sql_table("workstations")
 OUTBOX = sql_table("sync_outbox")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class EnrolResult:
     workstation_id: uuid.UUID
     name: str
@@ -45,7 +45,7 @@ class EnrolResult:
     queued: int  # rows of a founder queued for the first push
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class NewStoreEnrolment:
     store: Store
     result: EnrolResult
@@ -107,7 +107,14 @@ def enrol(store: Store, server_url: str, code: str, name: str, *, clock: Clock |
         )  # fmt: skip
         queued = _seed(conn, now) if founder else 0
     _audit(store, ws["id"], ws["name"], url, clock)
-    return EnrolResult(ws["id"], ws["name"], ws["short_code"], str(answer["clinic"]["name"]), founder, queued)
+    return EnrolResult(
+        workstation_id=ws["id"],
+        name=ws["name"],
+        short_code=ws["short_code"],
+        clinic_name=str(answer["clinic"]["name"]),
+        founder=founder,
+        queued=queued,
+    )
 
 
 def _seed(conn: Connection, now: datetime) -> int:
@@ -171,4 +178,5 @@ def enrol_new_store(
     except BaseException:
         discard_new_store(store)
         raise
-    return NewStoreEnrolment(store, result, None if recovery_key is not None else created.recovery_key)
+    own_key = None if recovery_key is not None else created.recovery_key
+    return NewStoreEnrolment(store=store, result=result, recovery_key=own_key)

@@ -16,7 +16,7 @@ MAX_COUNTER = 99_999
 SERVER_NODE = "0" * 32  # the central server's own writes (enrolment, revocation, conflict records)
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, kw_only=True)
 class Stamp:
     ms: int
     counter: int
@@ -35,7 +35,7 @@ def parse(text: object) -> Stamp:
     match = PATTERN.match(text) if isinstance(text, str) else None
     if match is None:
         raise ValueError("not a hybrid logical clock value")
-    return Stamp(int(match[1]), int(match[2]), match[3])
+    return Stamp(ms=int(match[1]), counter=int(match[2]), node=match[3])
 
 
 def node_of(workstation_id: uuid.UUID | None) -> str:
@@ -57,4 +57,4 @@ def witness(last_ms: int, last_counter: int, seen: Stamp) -> tuple[int, int]:
 
 
 def server_stamp(now_ms: int) -> str:
-    return str(Stamp(now_ms, 0, SERVER_NODE))
+    return str(Stamp(ms=now_ms, counter=0, node=SERVER_NODE))

@@ -43,7 +43,7 @@ PULL_ONLY = frozenset({"workstations"})
 LOCAL_COLUMNS: dict[str, frozenset[str]] = {"workstations": frozenset({"is_local"})}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Derived:
     """``table.column`` caches ``SUM(ledger.amount)`` over the ledger rows whose ``ledger.key`` is the row's id."""
 
@@ -55,14 +55,28 @@ class Derived:
 
 
 DERIVED = (
-    Derived("medicine_batches", "quantity_on_hand", "stock_movements", "batch_id", "quantity_delta"),
-    Derived("optical_products", "stock_quantity", "stock_movements", "optical_product_id", "quantity_delta"),
-    Derived("invoices", "amount_paid_paise", "payments", "invoice_id", "amount_paise"),
-    Derived("invoices", "amount_refunded_paise", "refunds", "invoice_id", "amount_paise"),
+    Derived(
+        table="medicine_batches",
+        column="quantity_on_hand",
+        ledger="stock_movements",
+        key="batch_id",
+        amount="quantity_delta",
+    ),
+    Derived(
+        table="optical_products",
+        column="stock_quantity",
+        ledger="stock_movements",
+        key="optical_product_id",
+        amount="quantity_delta",
+    ),
+    Derived(table="invoices", column="amount_paid_paise", ledger="payments", key="invoice_id", amount="amount_paise"),
+    Derived(
+        table="invoices", column="amount_refunded_paise", ledger="refunds", key="invoice_id", amount="amount_paise"
+    ),
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TableSpec:
     name: str
     table: Table
@@ -84,7 +98,9 @@ def synced() -> dict[str, TableSpec]:
             continue
         local = LOCAL_COLUMNS.get(table.name, frozenset())
         columns = tuple(c for c in table.columns if c.name not in local)
-        specs[table.name] = TableSpec(table.name, table, rank, is_ledger(table), columns)
+        specs[table.name] = TableSpec(
+            name=table.name, table=table, rank=rank, append_only=is_ledger(table), columns=columns
+        )
     return specs
 
 

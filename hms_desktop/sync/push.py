@@ -32,7 +32,7 @@ MAX_BATCH_BYTES = 8 * 1024 * 1024
 FORGET_EVERY = 10_000  # a crash before the delete only means those rows are sent again (a no-op)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class _Pending:
     entry_ids: list[str] = field(default_factory=list)  # outbox ids, 32 hex digits as stored
     first: str | None = None  # the clock of the earliest pending change of the row
@@ -40,7 +40,7 @@ class _Pending:
     last: str | None = None
 
 
-@dataclass
+@dataclass(kw_only=True)
 class PushResult:
     changes: int = 0
     batches: int = 0

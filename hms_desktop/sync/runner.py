@@ -28,7 +28,7 @@ WATCH_INTERVAL = 5.0
 MAX_BACKOFF = 300.0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SyncReport:
     pushed: int
     pulled: int
@@ -79,7 +79,13 @@ def run_once(
             _finish(store, clock, error=exc.message)
             raise
         _finish(store, clock, error=None, pushed=pushed.changes, pulled=pulled)
-        return SyncReport(pushed.changes, pulled, pushed.conflicts, reserved, time.perf_counter() - started)
+        return SyncReport(
+            pushed=pushed.changes,
+            pulled=pulled,
+            conflicts=pushed.conflicts,
+            blocks_reserved=reserved,
+            seconds=time.perf_counter() - started,
+        )
     finally:
         lock.release()
 

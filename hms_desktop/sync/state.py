@@ -21,7 +21,7 @@ OUTBOX = sql_table("sync_outbox")
 ERROR_LENGTH = 500
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Identity:
     """Who this PC is to the central server (only once enrolled)."""
 
@@ -40,7 +40,9 @@ def identity(conn: Connection) -> Identity | None:
     ).first()
     if row is None:
         return None
-    return Identity(row[0], row[1] or "", row[2], row[3], int(row[4]))
+    return Identity(
+        workstation_id=row[0], short_code=row[1] or "", server_url=row[2], clinic_id=row[3], checkpoint=int(row[4])
+    )
 
 
 def tick(conn: Connection, now: datetime) -> str | None:
@@ -54,7 +56,7 @@ def tick(conn: Connection, now: datetime) -> str | None:
         return None
     ms, counter = hlc.tick(int(row[2]), int(row[3]), int(now.timestamp() * 1000))
     conn.execute(update(STATE).where(STATE.c.id == row[0]).values(hlc_ms=ms, hlc_counter=counter))
-    return str(hlc.Stamp(ms, counter, hlc.node_of(row[1])))
+    return str(hlc.Stamp(ms=ms, counter=counter, node=hlc.node_of(row[1])))
 
 
 def witness(conn: Connection, seen: list[str]) -> None:
@@ -79,7 +81,7 @@ def set_values(conn: Connection, **values: object) -> None:
     conn.execute(update(STATE).values(**values))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SyncStatus:
     """What the status bar shows."""
 
@@ -137,17 +139,29 @@ def sync_status(engine: Engine) -> SyncStatus:
                 select(sql_table("workstations").c.name).where(sql_table("workstations").c.id == row["workstation_id"])
             ).scalar_one_or_none()
     if row is None or row["workstation_id"] is None:
-        return SyncStatus(False, None, None, None, None, None, None, int(pending), 0, 0, 0)
+        return SyncStatus(
+            enrolled=False,
+            server_url=None,
+            workstation_name=None,
+            short_code=None,
+            last_success_at=None,
+            last_attempt_at=None,
+            last_error=None,
+            pending_changes=int(pending),
+            checkpoint=0,
+            last_pushed=0,
+            last_pulled=0,
+        )
     return SyncStatus(
-        True,
-        row["server_url"],
-        name,
-        row["short_code"],
-        row["last_success_at"],
-        row["last_attempt_at"],
-        row["last_error"],
-        int(pending),
-        int(row["checkpoint"]),
-        int(row["last_pushed"]),
-        int(row["last_pulled"]),
+        enrolled=True,
+        server_url=row["server_url"],
+        workstation_name=name,
+        short_code=row["short_code"],
+        last_success_at=row["last_success_at"],
+        last_attempt_at=row["last_attempt_at"],
+        last_error=row["last_error"],
+        pending_changes=int(pending),
+        checkpoint=int(row["checkpoint"]),
+        last_pushed=int(row["last_pushed"]),
+        last_pulled=int(row["last_pulled"]),
     )

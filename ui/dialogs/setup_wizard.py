@@ -156,8 +156,14 @@ class ProtectPage(QWizardPage):
         self.setButtonText(QWizard.WizardButton.NextButton, "Create")
         self.busy = False
 
+    def setup_wizard(self) -> SetupWizard:
+        """The wizard this page belongs to."""
+        wizard = self.wizard()
+        assert isinstance(wizard, SetupWizard)
+        return wizard
+
     def validatePage(self) -> bool:  # noqa: N802 - Qt's name
-        wizard: SetupWizard = self.wizard()  # type: ignore[assignment]
+        wizard = self.setup_wizard()
         if wizard.created:
             return True
         if not self.keyring and self.passphrase.text() != self.repeat.text():
@@ -181,7 +187,7 @@ class ProtectPage(QWizardPage):
         return False
 
     def _created(self, key: str) -> None:
-        wizard: SetupWizard = self.wizard()  # type: ignore[assignment]
+        wizard = self.setup_wizard()
         self.busy = False
         wizard.recovery_key = key
         wizard.admin_email = wizard.admin.email.text().strip().lower()
@@ -190,7 +196,7 @@ class ProtectPage(QWizardPage):
         wizard.next()
 
     def _failed(self, exc: BaseException) -> None:
-        wizard: SetupWizard = self.wizard()  # type: ignore[assignment]
+        wizard = self.setup_wizard()
         self.busy = False
         field = getattr(exc, "field", "")
         page: Any = wizard.clinic if field in HOSPITAL_FIELDS else wizard.admin if field else self

@@ -24,7 +24,7 @@ __all__ = ["AUDITED_TABLES", "AUDIT_OUTCOMES", "AuditEntry", "AuditQuery", "sear
 AUDITED_TABLES = tuple(sorted(t for t in metadata.tables if t != "audit_logs"))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class AuditEntry:
     id: uuid.UUID
     seq: int
@@ -57,20 +57,20 @@ class AuditQuery:
 
 def _entry(row: AuditLog) -> AuditEntry:
     return AuditEntry(
-        row.id,
-        row.seq,
-        row.occurred_at,
-        row.user_email,
-        row.role,
-        row.workstation_name,
-        row.action,
-        row.entity_type,
-        row.entity_id,
-        row.patient_id,
-        row.old_values,
-        row.new_values,
-        row.outcome,
-        row.detail,
+        id=row.id,
+        seq=row.seq,
+        occurred_at=row.occurred_at,
+        user_email=row.user_email,
+        role=row.role,
+        workstation_name=row.workstation_name,
+        action=row.action,
+        entity_type=row.entity_type,
+        entity_id=row.entity_id,
+        patient_id=row.patient_id,
+        old_values=row.old_values,
+        new_values=row.new_values,
+        outcome=row.outcome,
+        detail=row.detail,
     )
 
 
@@ -110,7 +110,7 @@ def search_audit(ctx: Context, query: AuditQuery, *, page: int = 1, page_size: i
             .limit(page_size)
             .offset((page - 1) * page_size)
         )
-        return Page([_entry(r) for r in rows], page, page_size, total)
+        return Page(items=[_entry(r) for r in rows], page=page, page_size=page_size, total=total)
 
 
 @requires("audit.verify")

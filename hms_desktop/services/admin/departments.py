@@ -22,7 +22,7 @@ from hms_desktop.settings import current_hospital
 from hms_desktop.validation import clean_text
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DepartmentView:
     id: uuid.UUID
     code: str
@@ -32,7 +32,7 @@ class DepartmentView:
 
 
 def _view(d: Department) -> DepartmentView:
-    return DepartmentView(d.id, d.code, d.name, d.description, d.is_active)
+    return DepartmentView(id=d.id, code=d.code, name=d.name, description=d.description, is_active=d.is_active)
 
 
 def clean_code(value: object) -> str:

@@ -16,7 +16,7 @@ from hms_desktop.security import tokens
 DESKTOP_REFRESH_TTL = timedelta(hours=12)  # one working shift; the idle lock guards the desk in between
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SessionTokens:
     access_token: str
     access_expires_at: datetime
@@ -49,7 +49,13 @@ def issue(
         )
     )
     access, access_exp = tokens.issue_access(tokens.token_secret(tx.ctx.keys), user.id, family, now)
-    return SessionTokens(access, access_exp, refresh, now + ttl, replace(actor, session_family=family))
+    return SessionTokens(
+        access_token=access,
+        access_expires_at=access_exp,
+        refresh_token=refresh,
+        refresh_expires_at=now + ttl,
+        actor=replace(actor, session_family=family),
+    )
 
 
 def revoke_family(tx: Transaction, family_id: uuid.UUID, reason: str) -> int:

@@ -50,7 +50,7 @@ class AdminInput:
     phone: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SetupResult:
     hospital_id: uuid.UUID
     admin_user_id: uuid.UUID
@@ -129,4 +129,4 @@ def initialize_clinic(
         s.flush()
         s.add(UserRole(user_id=user.id, role_id=roles[SUPER_ADMIN].id))
         tx.commit()
-        return SetupResult(h.id, user.id, ws_id)
+        return SetupResult(hospital_id=h.id, admin_user_id=user.id, workstation_id=ws_id)

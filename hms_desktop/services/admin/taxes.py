@@ -42,7 +42,7 @@ class TaxInput:
     effective_to: date | None = None  # the last day in force (inclusive); None: open-ended
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TaxView:
     id: uuid.UUID
     name: str
@@ -62,16 +62,16 @@ class TaxView:
 
 def _view(t: TaxConfiguration) -> TaxView:
     return TaxView(
-        t.id,
-        t.name,
-        t.kind,
-        t.rate_basis_points,
-        t.hsn_sac_code,
-        t.applies_to,
-        t.intra_state_split,
-        t.effective_from,
-        t.effective_to,
-        t.is_active,
+        id=t.id,
+        name=t.name,
+        kind=t.kind,
+        rate_basis_points=t.rate_basis_points,
+        hsn_sac_code=t.hsn_sac_code,
+        applies_to=t.applies_to,
+        intra_state_split=t.intra_state_split,
+        effective_from=t.effective_from,
+        effective_to=t.effective_to,
+        is_active=t.is_active,
     )
 
 

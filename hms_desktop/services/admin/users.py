@@ -19,10 +19,10 @@ from hms_desktop.context import Context, Transaction
 from hms_desktop.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from hms_desktop.links import set_links
 from hms_desktop.security import passwords
-from hms_desktop.security.actors import role_names
+from hms_desktop.security.actors import role_names, role_names_of
 from hms_desktop.security.permissions import SUPER_ADMIN, may_grant, requires
 from hms_desktop.services.admin import sessions
-from hms_desktop.services.admin.roles import role_codes
+from hms_desktop.services.admin.roles import role_codes_of
 from hms_desktop.validation import clean_email, clean_mobile, clean_text
 
 
@@ -36,7 +36,7 @@ class UserInput:
     must_change_password: bool = True
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class UserView:
     id: uuid.UUID
     email: str
@@ -49,18 +49,22 @@ class UserView:
     must_change_password: bool
 
 
-def _view(tx: Transaction, user: User) -> UserView:
+def _view(user: User, roles: list[str]) -> UserView:
     return UserView(
-        user.id,
-        user.email,
-        user.full_name,
-        user.phone,
-        user.status,
-        tuple(role_names(tx.session, user.id)),
-        user.last_login_at,
-        user.locked_until,
-        user.must_change_password,
+        id=user.id,
+        email=user.email,
+        full_name=user.full_name,
+        phone=user.phone,
+        status=user.status,
+        roles=tuple(roles),
+        last_login_at=user.last_login_at,
+        locked_until=user.locked_until,
+        must_change_password=user.must_change_password,
     )
+
+
+def _view_of(tx: Transaction, user: User) -> UserView:
+    return _view(user, role_names(tx.session, user.id))
 
 
 def _user(tx: Transaction, user_id: uuid.UUID) -> User:
@@ -84,8 +88,9 @@ def _roles_by_name(tx: Transaction, names: Sequence[str]) -> list[Role]:
 
 
 def _no_escalation(ctx: Context, tx: Transaction, roles: Sequence[Role]) -> None:
+    codes = role_codes_of(tx, [r.id for r in roles])
     for role in roles:
-        if not may_grant(ctx.actor.permissions, ctx.actor.roles, role.name, role_codes(tx, role.id)):
+        if not may_grant(ctx.actor.permissions, ctx.actor.roles, role.name, codes.get(role.id, set())):
             raise PermissionDenied(
                 "users.manage", f"You cannot give the role {role.name}: it holds rights over the system you do not."
             )
@@ -137,7 +142,7 @@ def create_user(ctx: Context, data: UserInput) -> UserView:
         tx.session.add(user)
         tx.session.flush()
         _set_roles(tx, user, roles)
-        view = _view(tx, user)
+        view = _view_of(tx, user)
         tx.commit()
         return view
 
@@ -148,7 +153,9 @@ def list_users(ctx: Context, *, include_disabled: bool = True) -> list[UserView]
         q = select(User).where(User.deleted_at.is_(None)).order_by(User.full_name)
         if not include_disabled:
             q = q.where(User.status == "active")
-        return [_view(tx, u) for u in tx.session.scalars(q)]
+        found = list(tx.session.scalars(q))
+        roles = role_names_of(tx.session, [u.id for u in found])
+        return [_view(u, roles.get(u.id, [])) for u in found]
 
 
 @requires("users.manage")
@@ -162,7 +169,7 @@ def set_user_roles(ctx: Context, user_id: uuid.UUID, roles: Sequence[str]) -> Us
             if active_super_admins(tx) <= 1:
                 raise Conflict("This is the last Super Admin; make someone else Super Admin first.")
         _set_roles(tx, user, new_roles)
-        view = _view(tx, user)
+        view = _view_of(tx, user)
         tx.commit()
         return view
 
@@ -177,7 +184,7 @@ def update_user(
             user.full_name = clean_text(full_name, "full_name", label="Name")
         if phone is not None:
             user.phone = clean_mobile(phone, required=False)
-        view = _view(tx, user)
+        view = _view_of(tx, user)
         tx.commit()
         return view
 
@@ -199,7 +206,7 @@ def disable_user(ctx: Context, user_id: uuid.UUID, reason: str = "") -> UserView
             entity_id=user.id,
             detail=f"{reason[:200]} ({ended} sessions ended)",
         )
-        view = _view(tx, user)
+        view = _view_of(tx, user)
         tx.commit()
         return view
 
@@ -211,7 +218,7 @@ def enable_user(ctx: Context, user_id: uuid.UUID) -> UserView:
         user.status = "active"
         user.failed_logins = 0
         user.locked_until = None
-        view = _view(tx, user)
+        view = _view_of(tx, user)
         tx.commit()
         return view
 
@@ -226,8 +233,9 @@ def admin_reset_password(ctx: Context, user_id: uuid.UUID, new_password: str) ->
             .join(UserRole, UserRole.role_id == Role.id)
             .where(UserRole.user_id == user.id, UserRole.deleted_at.is_(None))
         ).all()
+        codes = role_codes_of(tx, [r.id for r in their_roles])
         if not all(
-            may_grant(ctx.actor.permissions, ctx.actor.roles, r.name, role_codes(tx, r.id)) for r in their_roles
+            may_grant(ctx.actor.permissions, ctx.actor.roles, r.name, codes.get(r.id, set())) for r in their_roles
         ):
             raise PermissionDenied(
                 "users.manage", "You cannot reset the password of someone with more rights than you."
@@ -246,6 +254,6 @@ def admin_reset_password(ctx: Context, user_id: uuid.UUID, new_password: str) ->
             entity_id=user.id,
             detail=f"by administrator; {ended} sessions ended",
         )
-        view = _view(tx, user)
+        view = _view_of(tx, user)
         tx.commit()
         return view

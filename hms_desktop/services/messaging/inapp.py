@@ -28,7 +28,7 @@ MAX_MESSAGE = 2_000
 MAX_LIST = 500
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class NotificationInfo:
     id: uuid.UUID
     title: str
@@ -87,7 +87,16 @@ def notify(
 
 
 def _info(n: Notification) -> NotificationInfo:
-    return NotificationInfo(n.id, n.title, n.message, n.category, n.entity_type, n.entity_id, n.created_at, n.read_at)
+    return NotificationInfo(
+        id=n.id,
+        title=n.title,
+        message=n.message,
+        category=n.category,
+        entity_type=n.entity_type,
+        entity_id=n.entity_id,
+        created_at=n.created_at,
+        read_at=n.read_at,
+    )
 
 
 @requires("notifications.view")

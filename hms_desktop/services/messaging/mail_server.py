@@ -17,7 +17,14 @@ def mail_server(ctx: Context) -> MailServer | None:
     config = smtp_settings(ctx)
     if not config.host or not config.from_addr:
         return None
-    return MailServer(config.host, config.port, config.tls, config.user, config.password or "", config.from_addr)
+    return MailServer(
+        host=config.host,
+        port=config.port,
+        tls=config.tls,
+        user=config.user,
+        password=config.password or "",
+        from_addr=config.from_addr,
+    )
 
 
 @public

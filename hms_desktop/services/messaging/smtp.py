@@ -28,7 +28,7 @@ class DeliveryError(HmsError):
     """A message could not be handed to the mail server. The text holds no secret."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class MailServer:
     """Where and how to send email. ``tls``: "none" (plain, e.g. a local relay), "starttls" (usually port
     587) or "ssl" (implicit TLS, usually port 465). ``user`` empty means no login."""

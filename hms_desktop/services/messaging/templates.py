@@ -45,7 +45,7 @@ ALLOWED_PLACEHOLDERS: dict[str, frozenset[str]] = {
 REQUIRED_PLACEHOLDERS: dict[str, frozenset[str]] = {"password_reset": frozenset({"reset_code"})}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DefaultTemplate:
     name: str
     subject: str
@@ -54,24 +54,24 @@ class DefaultTemplate:
 
 DEFAULT_TEMPLATES: dict[tuple[str, str], DefaultTemplate] = {
     ("password_reset", "email"): DefaultTemplate(
-        "Password reset",
-        "Reset your HMS Desktop password",
-        "Hello {full_name},\n\n"
+        name="Password reset",
+        subject="Reset your HMS Desktop password",
+        body="Hello {full_name},\n\n"
         "Use this code to reset your HMS Desktop password:\n\n"
         "    {reset_code}\n\n"
         "The code can be used once and expires in {minutes} minutes.\n"
         "If you did not ask for a reset, ignore this email: your password stays as it is.\n",
     ),
     ("appointment_booked", "sms"): DefaultTemplate(
-        "Appointment booked",
-        "",
-        "Dear {patient_name}, your appointment {appointment_number} with {doctor_name} is booked for "
+        name="Appointment booked",
+        subject="",
+        body="Dear {patient_name}, your appointment {appointment_number} with {doctor_name} is booked for "
         "{appointment_date} at {appointment_time}. - {clinic_name}",
     ),
     ("payment_receipt", "email"): DefaultTemplate(
-        "Payment receipt",
-        "Payment receipt for invoice {invoice_number}",
-        "Dear {patient_name},\n\n"
+        name="Payment receipt",
+        subject="Payment receipt for invoice {invoice_number}",
+        body="Dear {patient_name},\n\n"
         "We have received your payment of Rs. {amount} by {payment_method} on {payment_date} "
         "for invoice {invoice_number}.\n\n"
         "Thank you,\n{clinic_name}\n",
@@ -79,7 +79,7 @@ DEFAULT_TEMPLATES: dict[tuple[str, str], DefaultTemplate] = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TemplateInfo:
     id: uuid.UUID
     event_type: str
@@ -93,7 +93,7 @@ class TemplateInfo:
     updated_at: datetime
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Rendered:
     subject: str
     body: str
@@ -170,16 +170,16 @@ def seed_default_templates(tx: Transaction) -> int:
 
 def _info(t: NotificationTemplate) -> TemplateInfo:
     return TemplateInfo(
-        t.id,
-        t.event_type,
-        t.channel,
-        t.locale,
-        t.name,
-        t.subject,
-        t.body,
-        tuple(t.placeholders or ()),
-        t.is_active,
-        t.updated_at,
+        id=t.id,
+        event_type=t.event_type,
+        channel=t.channel,
+        locale=t.locale,
+        name=t.name,
+        subject=t.subject,
+        body=t.body,
+        placeholders=tuple(t.placeholders or ()),
+        is_active=t.is_active,
+        updated_at=t.updated_at,
     )
 
 
@@ -273,8 +273,8 @@ def render_event(
             )
         )
         if t is not None:
-            return Rendered(render(t.subject, values), render(t.body, values), t.id)
+            return Rendered(subject=render(t.subject, values), body=render(t.body, values), template_id=t.id)
     default = DEFAULT_TEMPLATES.get((event_type, channel))
     if default is None:
         raise NotFound(f"There is no {channel} message for {event_type}.")
-    return Rendered(render(default.subject, values), render(default.body, values), None)
+    return Rendered(subject=render(default.subject, values), body=render(default.body, values), template_id=None)

@@ -48,21 +48,23 @@ MAX_LIMIT = 500
 BATCH = 50
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DeliveryReport:
     sent: int = 0
     failed: int = 0  # given up on (max_attempts reached)
     retried: int = 0  # failed this time, will be tried again
 
     def __add__(self, other: DeliveryReport) -> DeliveryReport:
-        return DeliveryReport(self.sent + other.sent, self.failed + other.failed, self.retried + other.retried)
+        return DeliveryReport(
+            sent=self.sent + other.sent, failed=self.failed + other.failed, retried=self.retried + other.retried
+        )
 
     @property
     def total(self) -> int:
         return self.sent + self.failed + self.retried
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class _Claimed:
     recipient: str
     subject: str
@@ -129,7 +131,8 @@ def _claim(ctx: Context, item_id: uuid.UUID) -> _Claimed | None:
             return None  # sent, cancelled or claimed by another worker meanwhile
         if item.next_attempt_at is not None and item.next_attempt_at > now:
             return None
-        claimed = _Claimed(item.recipient, item.subject, str((item.payload or {}).get("body", "")))
+        body = str((item.payload or {}).get("body", ""))
+        claimed = _Claimed(recipient=item.recipient, subject=item.subject, body=body)
         item.status = "sending"
         item.next_attempt_at = now + LEASE
         tx.commit()

@@ -48,7 +48,7 @@ def appointment_series(settings: dict[str, object]) -> Series:
     return APPOINTMENTS.resolve(settings)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Slot:
     start: time
     end: time
@@ -57,7 +57,7 @@ class Slot:
     state: str  # "free", "full", "past"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DaySlots:
     doctor_id: uuid.UUID
     day: date
@@ -66,7 +66,7 @@ class DaySlots:
     slots: list[Slot]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class AppointmentView:
     id: uuid.UUID
     code: str
@@ -83,24 +83,30 @@ class AppointmentView:
     reason: str
 
 
+def _view(
+    a: Appointment, patient_name: str | None, patient_code: str | None, doctor_name: str | None
+) -> AppointmentView:
+    return AppointmentView(
+        id=a.id,
+        code=a.code,
+        patient_id=a.patient_id,
+        patient_name="?" if patient_name is None else patient_name,
+        patient_code="?" if patient_code is None else patient_code,
+        doctor_id=a.doctor_id,
+        doctor_name="?" if doctor_name is None else doctor_name,
+        day=a.appointment_date,
+        slot_start=a.slot_start,
+        slot_end=a.slot_end,
+        appointment_type=a.appointment_type,
+        status=a.status,
+        reason=a.reason,
+    )
+
+
 def view(tx: Transaction, a: Appointment) -> AppointmentView:
     p = tx.session.get(Patient, a.patient_id)
     d = tx.session.get(Doctor, a.doctor_id)
-    return AppointmentView(
-        a.id,
-        a.code,
-        a.patient_id,
-        p.full_name if p else "?",
-        p.code if p else "?",
-        a.doctor_id,
-        d.display_name if d else "?",
-        a.appointment_date,
-        a.slot_start,
-        a.slot_end,
-        a.appointment_type,
-        a.status,
-        a.reason,
-    )
+    return _view(a, p.full_name if p else None, p.code if p else None, d.display_name if d else None)
 
 
 def transition(tx: Transaction, appt: Appointment, to: str, note: str = "") -> None:
@@ -188,8 +194,15 @@ def day_slots(ctx: Context, doctor_id: uuid.UUID, day: date) -> DaySlots:
         for start, end, cap in slot_grid(sessions_on(tx, doctor_id, day)):
             n = counts.get(start, 0)
             past = datetime.combine(day, start, now.tzinfo) < now
-            slots.append(Slot(start, end, cap, n, "past" if past else ("full" if n >= cap else "free")))
-        return DaySlots(doctor_id, day, leave is not None, leave.reason if leave else "", slots)
+            state = "past" if past else ("full" if n >= cap else "free")
+            slots.append(Slot(start=start, end=end, capacity=cap, booked=n, state=state))
+        return DaySlots(
+            doctor_id=doctor_id,
+            day=day,
+            on_leave=leave is not None,
+            leave_reason=leave.reason if leave else "",
+            slots=slots,
+        )
 
 
 @dataclass(frozen=True)
@@ -348,10 +361,16 @@ def mark_no_show(ctx: Context, appointment_id: uuid.UUID) -> AppointmentView:
 @requires("appointments.view")
 def list_appointments(ctx: Context, day: date, doctor_id: uuid.UUID | None = None) -> list[AppointmentView]:
     with ctx.transaction(readonly=True) as tx:
-        q = select(Appointment).where(Appointment.appointment_date == day, Appointment.deleted_at.is_(None))
+        q = (
+            select(Appointment, Patient.full_name, Patient.code, Doctor.display_name)
+            .outerjoin(Patient, Patient.id == Appointment.patient_id)
+            .outerjoin(Doctor, Doctor.id == Appointment.doctor_id)
+            .where(Appointment.appointment_date == day, Appointment.deleted_at.is_(None))
+        )
         if doctor_id:
             q = q.where(Appointment.doctor_id == doctor_id)
-        return [view(tx, a) for a in tx.session.scalars(q.order_by(Appointment.slot_start, Appointment.code))]
+        rows = tx.session.execute(q.order_by(Appointment.slot_start, Appointment.code))
+        return [_view(a, p_name, p_code, d_name) for a, p_name, p_code, d_name in rows]
 
 
 @requires("appointments.view")

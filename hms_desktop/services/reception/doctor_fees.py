@@ -43,8 +43,16 @@ class FeeView(FeeInput):
 
 def _fee_view(f: DoctorFee) -> FeeView:
     rupees = f"{Decimal(f.amount_paise) / 100:.2f}"
-    return FeeView(f.fee_type, rupees, f.follow_up_free_days, f.effective_from, f.effective_to,
-                   id=f.id, doctor_id=f.doctor_id, amount_paise=f.amount_paise)  # fmt: skip
+    return FeeView(
+        fee_type=f.fee_type,
+        amount_rupees=rupees,
+        follow_up_free_days=f.follow_up_free_days,
+        effective_from=f.effective_from,
+        effective_to=f.effective_to,
+        id=f.id,
+        doctor_id=f.doctor_id,
+        amount_paise=f.amount_paise,
+    )
 
 
 def _fee_type(value: object) -> str:
@@ -151,9 +159,14 @@ def _free_follow_up_days(session: Session, doctor_id: uuid.UUID, patient_id: uui
         )
         .order_by(Appointment.appointment_date, Appointment.slot_start)
     ).all()
+    follow_up_fees = session.scalars(
+        select(DoctorFee)
+        .where(DoctorFee.doctor_id == doctor_id, DoctorFee.fee_type == "follow_up", DoctorFee.deleted_at.is_(None))
+        .order_by(DoctorFee.effective_from.desc())
+    ).all()
 
-    def window(day: date) -> int:
-        fee = _fee_on(session, doctor_id, "follow_up", day)
+    def window(day: date) -> int:  # what _fee_on(..., "follow_up", day) finds, without a query per visit
+        fee = next((f for f in follow_up_fees if f.effective_from <= day and (f.effective_to or date.max) >= day), None)
         return fee.follow_up_free_days if fee else 0
 
     paid_on: date | None = None

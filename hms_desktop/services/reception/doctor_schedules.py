@@ -49,7 +49,7 @@ class ScheduleView(ScheduleInput):
     day_name: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class LeaveView:
     id: uuid.UUID
     doctor_id: uuid.UUID
@@ -60,7 +60,7 @@ class LeaveView:
     approved_by_id: uuid.UUID | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ClashView:
     """A live appointment on a leave day: whom the desk must call."""
 
@@ -127,9 +127,17 @@ def _check_overlaps(sessions: list[ScheduleInput]) -> None:
 
 def _schedule_view(r: DoctorSchedule) -> ScheduleView:
     return ScheduleView(
-        r.day_of_week, r.start_time, r.end_time, r.slot_minutes, r.max_patients_per_slot, r.effective_from,
-        r.effective_to, id=r.id, doctor_id=r.doctor_id, day_name=DAY_NAMES[r.day_of_week],
-    )  # fmt: skip
+        day_of_week=r.day_of_week,
+        start_time=r.start_time,
+        end_time=r.end_time,
+        slot_minutes=r.slot_minutes,
+        max_patients_per_slot=r.max_patients_per_slot,
+        effective_from=r.effective_from,
+        effective_to=r.effective_to,
+        id=r.id,
+        doctor_id=r.doctor_id,
+        day_name=DAY_NAMES[r.day_of_week],
+    )
 
 
 def _active_sessions(session: Session, doctor_id: uuid.UUID) -> list[DoctorSchedule]:
@@ -188,7 +196,15 @@ def list_schedule(ctx: Context, doctor_id: uuid.UUID, on: date | None = None) ->
 
 
 def _leave_view(r: DoctorLeave) -> LeaveView:
-    return LeaveView(r.id, r.doctor_id, r.start_date, r.end_date, r.reason, r.status, r.approved_by_id)
+    return LeaveView(
+        id=r.id,
+        doctor_id=r.doctor_id,
+        start_date=r.start_date,
+        end_date=r.end_date,
+        reason=r.reason,
+        status=r.status,
+        approved_by_id=r.approved_by_id,
+    )
 
 
 def _leave(session: Session, leave_id: uuid.UUID) -> DoctorLeave:
@@ -294,7 +310,16 @@ def leave_clashes(ctx: Context, leave_id: uuid.UUID) -> list[ClashView]:
             .order_by(Appointment.appointment_date, Appointment.slot_start, Appointment.code)
         ).all()
         return [
-            ClashView(a.id, a.code, p.id, p.code, p.full_name, p.phone, a.appointment_date, a.slot_start)
+            ClashView(
+                appointment_id=a.id,
+                appointment_code=a.code,
+                patient_id=p.id,
+                patient_code=p.code,
+                patient_name=p.full_name,
+                patient_phone=p.phone,
+                appointment_date=a.appointment_date,
+                slot_start=a.slot_start,
+            )
             for a, p in rows
         ]
 

@@ -103,13 +103,26 @@ def _check_links(session: Session, data: DoctorInput, values: dict[str, object],
             )
 
 
-def _view(session: Session, d: Doctor) -> DoctorView:
-    dept = session.get(Department, d.department_id) if d.department_id else None
+def _view(d: Doctor, department_name: str | None) -> DoctorView:
     return DoctorView(
-        d.user_id, d.display_name, d.specialization, d.qualification, d.registration_number or "",
-        d.registration_council, d.department_id, d.default_consultation_minutes, d.bio,
-        id=d.id, department_name=dept.name if dept else None, is_active=d.is_active,
-    )  # fmt: skip
+        user_id=d.user_id,
+        display_name=d.display_name,
+        specialization=d.specialization,
+        qualification=d.qualification,
+        registration_number=d.registration_number or "",
+        registration_council=d.registration_council,
+        department_id=d.department_id,
+        default_consultation_minutes=d.default_consultation_minutes,
+        bio=d.bio,
+        id=d.id,
+        department_name=department_name,
+        is_active=d.is_active,
+    )
+
+
+def _view_of(session: Session, d: Doctor) -> DoctorView:
+    dept = session.get(Department, d.department_id) if d.department_id else None
+    return _view(d, dept.name if dept else None)
 
 
 @requires("doctors.manage")
@@ -126,7 +139,7 @@ def create_doctor(ctx: Context, data: DoctorInput) -> DoctorView:
         doctor = Doctor(user_id=user.id, department_id=data.department_id, is_active=True, **values)
         s.add(doctor)
         tx.flush()
-        view = _view(s, doctor)
+        view = _view_of(s, doctor)
         tx.commit()
     return view
 
@@ -144,7 +157,7 @@ def update_doctor(ctx: Context, doctor_id: uuid.UUID, data: DoctorInput) -> Doct
             if getattr(doctor, attr) != value:
                 setattr(doctor, attr, value)
         tx.flush()
-        view = _view(tx.session, doctor)
+        view = _view_of(tx.session, doctor)
         tx.commit()
     return view
 
@@ -166,7 +179,7 @@ def deactivate_doctor(ctx: Context, doctor_id: uuid.UUID) -> DoctorView:
         if doctor.is_active:
             doctor.is_active = False
             tx.flush()
-        view = _view(s, doctor)
+        view = _view_of(s, doctor)
         tx.commit()
     return view
 
@@ -174,15 +187,19 @@ def deactivate_doctor(ctx: Context, doctor_id: uuid.UUID) -> DoctorView:
 @requires("doctors.view")
 def list_doctors(ctx: Context, *, department_id: uuid.UUID | None = None, active_only: bool = True) -> list[DoctorView]:
     with ctx.transaction(readonly=True) as tx:
-        query = select(Doctor).where(Doctor.deleted_at.is_(None))
+        query = (
+            select(Doctor, Department.name)
+            .outerjoin(Department, Department.id == Doctor.department_id)
+            .where(Doctor.deleted_at.is_(None))
+        )
         if department_id is not None:
             query = query.where(Doctor.department_id == department_id)
         if active_only:
             query = query.where(Doctor.is_active.is_(True))
-        return [_view(tx.session, d) for d in tx.session.scalars(query.order_by(Doctor.display_name))]
+        return [_view(d, dept_name) for d, dept_name in tx.session.execute(query.order_by(Doctor.display_name))]
 
 
 @requires("doctors.view")
 def get_doctor(ctx: Context, doctor_id: uuid.UUID) -> DoctorView:
     with ctx.transaction(readonly=True) as tx:
-        return _view(tx.session, doctor_row(tx.session, doctor_id))
+        return _view_of(tx.session, doctor_row(tx.session, doctor_id))

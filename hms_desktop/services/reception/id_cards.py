@@ -24,7 +24,7 @@ from hms_desktop.settings import LOGO_KEY, clinic_settings, current_hospital, se
 TEMPLATE = "cr80-standard-v1"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PrintedCard:
     card_number: str
     patient_code: str
@@ -87,6 +87,6 @@ def print_id_card(ctx: Context, patient_id: uuid.UUID, *, replace_lost: bool = F
             patient_id=p.id,
             detail=f"ID card {card.card_number}, print {card.print_count}",
         )
-        result = PrintedCard(card.card_number, p.code, pdf, card.print_count)
+        result = PrintedCard(card_number=card.card_number, patient_code=p.code, pdf=pdf, print_count=card.print_count)
         tx.commit()
         return result

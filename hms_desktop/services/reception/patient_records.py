@@ -38,7 +38,7 @@ SIGNATURES = {
 EXTENSIONS = {".pdf": "application/pdf", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png"}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DocumentInfo:
     id: uuid.UUID
     patient_id: uuid.UUID
@@ -50,7 +50,7 @@ class DocumentInfo:
     notes: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ConsentView:
     id: uuid.UUID
     patient_id: uuid.UUID
@@ -80,7 +80,16 @@ def sniff(content: bytes) -> str | None:
 
 
 def _info(d: PatientDocument) -> DocumentInfo:
-    return DocumentInfo(d.id, d.patient_id, d.doc_type, d.file_name, d.mime_type, d.size_bytes, d.uploaded_at, d.notes)
+    return DocumentInfo(
+        id=d.id,
+        patient_id=d.patient_id,
+        doc_type=d.doc_type,
+        file_name=d.file_name,
+        mime_type=d.mime_type,
+        size_bytes=d.size_bytes,
+        uploaded_at=d.uploaded_at,
+        notes=d.notes,
+    )
 
 
 @requires("patients.documents")
@@ -168,17 +177,17 @@ class ConsentInput:
 
 def _consent(c: PatientConsent) -> ConsentView:
     return ConsentView(
-        c.id,
-        c.patient_id,
-        c.consent_type,
-        c.version,
-        c.signed_at,
-        c.signer_kind,
-        c.signer_name,
-        c.guardian_relation,
-        c.withdrawn_at,
-        c.withdrawn_reason,
-        c.document_id,
+        id=c.id,
+        patient_id=c.patient_id,
+        consent_type=c.consent_type,
+        version=c.version,
+        signed_at=c.signed_at,
+        signer_kind=c.signer_kind,
+        signer_name=c.signer_name,
+        guardian_relation=c.guardian_relation,
+        withdrawn_at=c.withdrawn_at,
+        withdrawn_reason=c.withdrawn_reason,
+        document_id=c.document_id,
     )
 
 

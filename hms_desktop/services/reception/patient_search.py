@@ -31,7 +31,7 @@ _CODE = re.compile(r"^[A-Z]{2,6}-\d")
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PatientSummary:
     id: uuid.UUID
     code: str
@@ -62,13 +62,13 @@ def fts_query(query: str) -> str:
 def _summaries(rows: list[Patient], today: date) -> list[PatientSummary]:
     return [
         PatientSummary(
-            p.id,
-            p.code,
-            p.full_name,
-            p.gender,
-            age_on(p.date_of_birth, today) if p.date_of_birth else None,
-            p.phone,
-            p.date_of_birth,
+            id=p.id,
+            code=p.code,
+            full_name=p.full_name,
+            gender=p.gender,
+            age=age_on(p.date_of_birth, today) if p.date_of_birth else None,
+            phone=p.phone,
+            date_of_birth=p.date_of_birth,
         )
         for p in rows
     ]
@@ -132,7 +132,13 @@ def search_patients(ctx: Context, query: str, *, page: int = 1, page_size: int =
             rows, total = _by_name(tx, q, page, page_size)
         else:
             rows, total = _by_code_or_phone(tx, kind, q, page, page_size)
-        return Page(_summaries(rows, today), page, page_size, min(total, COUNT_LIMIT), total > COUNT_LIMIT)
+        return Page(
+            items=_summaries(rows, today),
+            page=page,
+            page_size=page_size,
+            total=min(total, COUNT_LIMIT),
+            total_is_lower_bound=total > COUNT_LIMIT,
+        )
 
 
 @requires("patients.view")

@@ -63,7 +63,7 @@ class PatientInput:
     photo_mime: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PatientView:
     id: uuid.UUID
     code: str
@@ -92,7 +92,7 @@ class PatientView:
     has_photo: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DuplicateCandidate:
     id: uuid.UUID
     code: str
@@ -210,31 +210,31 @@ def _birthday_years_ago(today: date, years: int) -> date:
 
 def view(p: Patient, today: date) -> PatientView:
     return PatientView(
-        p.id,
-        p.code,
-        p.full_name,
-        p.gender,
-        p.date_of_birth,
-        p.dob_is_approximate,
-        age_on(p.date_of_birth, today) if p.date_of_birth else None,
-        p.phone,
-        p.alternate_phone,
-        p.email,
-        p.blood_group,
-        p.address_line1,
-        p.address_line2,
-        p.city,
-        p.state,
-        p.state_code,
-        p.pincode,
-        p.emergency_contact_name,
-        p.emergency_contact_phone,
-        p.emergency_contact_relation,
-        p.id_type,
-        p.id_number_masked,
-        p.priority_group,
-        p.notes,
-        p.photo is not None,
+        id=p.id,
+        code=p.code,
+        full_name=p.full_name,
+        gender=p.gender,
+        date_of_birth=p.date_of_birth,
+        dob_is_approximate=p.dob_is_approximate,
+        age=age_on(p.date_of_birth, today) if p.date_of_birth else None,
+        phone=p.phone,
+        alternate_phone=p.alternate_phone,
+        email=p.email,
+        blood_group=p.blood_group,
+        address_line1=p.address_line1,
+        address_line2=p.address_line2,
+        city=p.city,
+        state=p.state,
+        state_code=p.state_code,
+        pincode=p.pincode,
+        emergency_contact_name=p.emergency_contact_name,
+        emergency_contact_phone=p.emergency_contact_phone,
+        emergency_contact_relation=p.emergency_contact_relation,
+        id_type=p.id_type,
+        id_number_masked=p.id_number_masked,
+        priority_group=p.priority_group,
+        notes=p.notes,
+        has_photo=p.photo is not None,
     )
 
 
@@ -251,17 +251,20 @@ def _duplicates(
         if p.id == exclude:
             continue
         if values["phone"] and p.phone == values["phone"] and similar_names(name, p.full_name):
-            found.append(
-                DuplicateCandidate(p.id, p.code, p.full_name, p.phone, p.date_of_birth, "same phone, similar name")
-            )
+            reason = "same phone, similar name"
         elif (
             p.name_search == values["name_search"]
             and values["date_of_birth"]
             and p.date_of_birth == values["date_of_birth"]
         ):
-            found.append(
-                DuplicateCandidate(p.id, p.code, p.full_name, p.phone, p.date_of_birth, "same name and date of birth")
+            reason = "same name and date of birth"
+        else:
+            continue
+        found.append(
+            DuplicateCandidate(
+                id=p.id, code=p.code, full_name=p.full_name, phone=p.phone, date_of_birth=p.date_of_birth, reason=reason
             )
+        )
     return found
 
 

@@ -8,6 +8,7 @@ the past 30 days; the doctor's default length until there are 3) times the peopl
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -38,7 +39,7 @@ def token_label(e: AppointmentQueueEntry) -> str:
     return f"{e.token_prefix}{e.token_number}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class QueueEntryView:
     id: uuid.UUID
     appointment_id: uuid.UUID
@@ -57,7 +58,7 @@ class QueueEntryView:
     wait_minutes: int | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class QueueView:
     doctor_id: uuid.UUID
     doctor_name: str
@@ -124,28 +125,43 @@ def _entries(
     )
 
 
-def _view(tx: Transaction, e: AppointmentQueueEntry, wait: int | None) -> QueueEntryView:
-    appt = tx.session.get(Appointment, e.appointment_id)
-    assert appt is not None
-    p = tx.session.get(Patient, appt.patient_id)
-    assert p is not None
-    return QueueEntryView(
-        e.id,
-        appt.id,
-        appt.code,
-        p.id,
-        p.full_name,
-        p.code,
-        e.doctor_id,
-        e.token_number,
-        token_label(e),
-        e.priority,
-        e.priority_group,
-        e.status,
-        e.checked_in_at,
-        e.called_at,
-        wait,
+# By appointment id: its code, and its patient's id, name and code.
+_Booked = dict[uuid.UUID, tuple[str, uuid.UUID, str, str]]
+
+
+def _booked(tx: Transaction, entries: Iterable[AppointmentQueueEntry]) -> _Booked:
+    """What the views of ``entries`` show of their appointments and patients, in one query."""
+    rows = tx.session.execute(
+        select(Appointment.id, Appointment.code, Patient.id, Patient.full_name, Patient.code)
+        .join(Patient, Patient.id == Appointment.patient_id)
+        .where(Appointment.id.in_([e.appointment_id for e in entries]))
     )
+    return {a_id: (code, p_id, name, p_code) for a_id, code, p_id, name, p_code in rows}
+
+
+def _view(e: AppointmentQueueEntry, booked: _Booked, wait: int | None) -> QueueEntryView:
+    code, patient_id, patient_name, patient_code = booked[e.appointment_id]
+    return QueueEntryView(
+        id=e.id,
+        appointment_id=e.appointment_id,
+        appointment_code=code,
+        patient_id=patient_id,
+        patient_name=patient_name,
+        patient_code=patient_code,
+        doctor_id=e.doctor_id,
+        token=e.token_number,
+        token_label=token_label(e),
+        priority=e.priority,
+        priority_group=e.priority_group,
+        status=e.status,
+        checked_in_at=e.checked_in_at,
+        called_at=e.called_at,
+        wait_minutes=wait,
+    )
+
+
+def _view_of(tx: Transaction, e: AppointmentQueueEntry, wait: int | None) -> QueueEntryView:
+    return _view(e, _booked(tx, [e]), wait)
 
 
 def _waits(
@@ -207,7 +223,7 @@ def check_in(ctx: Context, appointment_id: uuid.UUID, *, priority_group: str | N
         if appt is None or appt.deleted_at is not None:
             raise ValidationError("appointment_id", "No such appointment.")
         entry = check_in_appointment(tx, appt, priority_group)
-        result = _view(tx, entry, entry.estimated_wait_minutes)
+        result = _view_of(tx, entry, entry.estimated_wait_minutes)
         tx.commit()
         return result
 
@@ -230,7 +246,7 @@ def walk_in(
             tx, BookingInput(patient_id, doctor_id, now.date(), current[0], kind, reason), over_capacity=True
         )
         entry = check_in_appointment(tx, appt)
-        result = _view(tx, entry, entry.estimated_wait_minutes)
+        result = _view_of(tx, entry, entry.estimated_wait_minutes)
         tx.commit()
         return result
 
@@ -267,7 +283,7 @@ def call_next(ctx: Context, doctor_id: uuid.UUID) -> QueueEntryView | None:
         nxt = waiting[0]
         nxt.status, nxt.called_at, nxt.call_count = "called", ctx.clock.now(), nxt.call_count + 1
         tx.session.flush()
-        result = _view(tx, nxt, 0)
+        result = _view_of(tx, nxt, 0)
         tx.commit()
         return result
 
@@ -289,7 +305,7 @@ def skip(ctx: Context, entry_id: uuid.UUID) -> QueueEntryView:
                 f"Token {token_label(e)} is {e.status.replace('_', ' ')}; only waiting or called tokens can be skipped."
             )
         e.status = "skipped"
-        result = _view(tx, e, None)
+        result = _view_of(tx, e, None)
         tx.commit()
         return result
 
@@ -302,7 +318,7 @@ def recall(ctx: Context, entry_id: uuid.UUID) -> QueueEntryView:
         if e.status != "skipped":
             raise Conflict(f"Token {token_label(e)} is {e.status.replace('_', ' ')}, not skipped.")
         e.status = "waiting"
-        result = _view(tx, e, None)
+        result = _view_of(tx, e, None)
         tx.commit()
         return result
 
@@ -314,12 +330,13 @@ def queue_for(ctx: Context, doctor_id: uuid.UUID, day: date | None = None) -> Qu
         when = day or local_now(clinic_settings(tx.session), ctx.clock).date()
         serving, waiting, avg = _waits(tx, doctor, when)
         skipped = _order(_entries(tx, doctor.id, when, ("skipped",)))
+        booked = _booked(tx, [e for e, _ in waiting] + skipped + ([serving] if serving else []))
         return QueueView(
-            doctor.id,
-            doctor.display_name,
-            when,
-            _view(tx, serving, 0) if serving else None,
-            [_view(tx, e, w) for e, w in waiting],
-            [_view(tx, e, None) for e in skipped],
-            avg,
+            doctor_id=doctor.id,
+            doctor_name=doctor.display_name,
+            day=when,
+            serving=_view(serving, booked, 0) if serving else None,
+            waiting=[_view(e, booked, w) for e, w in waiting],
+            skipped=[_view(e, booked, None) for e in skipped],
+            average_minutes=avg,
         )

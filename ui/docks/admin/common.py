@@ -73,7 +73,7 @@ def line(name: str, placeholder: str = "", submit: Callable[[], None] | None = N
     return edit
 
 
-def button(text: str, name: str, slot: Callable[[], None]) -> QPushButton:
+def button(text: str, name: str, slot: Callable[[], object]) -> QPushButton:
     b = QPushButton(text)
     b.setObjectName(name)
     b.clicked.connect(lambda _=False: slot())
@@ -170,9 +170,15 @@ def date_edit(name: str, optional: bool = False) -> QDateEdit:
 
 
 def date_of(edit: QDateEdit) -> date | None:
+    """The date picked; None when an optional picker (``date_edit(optional=True)``) is left at "none"."""
     if edit.specialValueText() and edit.date() == edit.minimumDate():
         return None
-    return edit.date().toPython()  # type: ignore[no-any-return]
+    return clinic_time.day_of(edit.date())
+
+
+def required_date(edit: QDateEdit) -> date:
+    """The date of a picker that cannot be left at "none" (``date_edit`` without ``optional``)."""
+    return clinic_time.day_of(edit.date())
 
 
 def set_date(edit: QDateEdit, value: date | None) -> None:

@@ -139,9 +139,10 @@ class DepartmentsTab(AdminTab):
     def _switch(self, fn: Callable[..., DepartmentView], text: str) -> None:
         assert self.editing is not None
         ctx, dept_id = self.session.ctx, self.editing.id
-        run(
-            self,
-            lambda: fn(ctx, dept_id),
-            done=lambda d: (say(self.status, f"{d.name} {text}."), self.clear(), self.refresh()),
-            failed=self.errors.show,
-        )
+
+        def done(d: DepartmentView) -> None:
+            say(self.status, f"{d.name} {text}.")
+            self.clear()
+            self.refresh()
+
+        run(self, lambda: fn(ctx, dept_id), done=done, failed=self.errors.show)

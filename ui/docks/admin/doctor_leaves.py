@@ -20,10 +20,10 @@ from hms_desktop.services.reception.doctor_schedules import (
 from ui.docks.admin.common import (
     button,
     date_edit,
-    date_of,
     fill,
     line,
     message_label,
+    required_date,
     row_key,
     row_of,
     say,
@@ -121,11 +121,11 @@ class LeavesPanel(QWidget):
             return
         self.errors.clear()
         ctx, doctor_id = self.session.ctx, self.doctor.id
-        start, end, reason = date_of(self.start), date_of(self.end), self.reason.text()
+        start, end, reason = required_date(self.start), required_date(self.end), self.reason.text()
         self.add_button.setEnabled(False)
         run(
             self,
-            lambda: request_leave(ctx, doctor_id, start, end, reason),  # type: ignore[arg-type]
+            lambda: request_leave(ctx, doctor_id, start, end, reason),
             done=self._added,
             failed=self._add_failed,
         )
@@ -145,10 +145,15 @@ class LeavesPanel(QWidget):
         if leave is None:
             return
         ctx = self.session.ctx
+
+        def done(_leave: LeaveView) -> None:
+            say(self.message, f"Leave {done_text}.")
+            self.refresh()
+
         run(
             self,
             lambda: fn(ctx, leave.id),
-            done=lambda _v: (say(self.message, f"Leave {done_text}."), self.refresh()),
+            done=done,
             failed=lambda exc: say(self.message, getattr(exc, "message", str(exc)), error=True),
         )
 

@@ -217,9 +217,9 @@ class ProfileForm(QWidget):
         if d is None or not self.manage:
             return
         ctx = self.session.ctx
-        run(
-            self,
-            lambda: deactivate_doctor(ctx, d.id),
-            done=lambda v: (say(self.status, f"{v.display_name} is inactive."), self.deactivated.emit(v)),
-            failed=self.errors.show,
-        )
+
+        def done(v: DoctorView) -> None:
+            say(self.status, f"{v.display_name} is inactive.")
+            self.deactivated.emit(v)
+
+        run(self, lambda: deactivate_doctor(ctx, d.id), done=done, failed=self.errors.show)

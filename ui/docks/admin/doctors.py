@@ -48,10 +48,11 @@ class DoctorsTab(AdminTab):
         lbox.addLayout(row_of(self.new_button))
         self.profile = ProfileForm(session)
         self.profile.saved.connect(self._saved)
-        self.profile.deactivated.connect(lambda _d: (self.clear(), self.refresh()))
+        self.profile.deactivated.connect(self._deactivated)
         self.schedule = SchedulePanel(session)
         self.leaves = LeavesPanel(session)
         self.fees = FeesPanel(session)
+        self.panels: list[SchedulePanel | LeavesPanel | FeesPanel] = [self.schedule, self.leaves, self.fees]
         self.pages = QTabWidget()
         self.pages.setObjectName("doctorPages")
         self.pages.addTab(self.profile, "Profile")
@@ -112,17 +113,21 @@ class DoctorsTab(AdminTab):
 
     def show_doctor(self, d: DoctorView) -> None:
         self.profile.show_doctor(d)
-        for i, panel in enumerate((self.schedule, self.leaves, self.fees), start=1):
+        for i, panel in enumerate(self.panels, start=1):
             self.pages.setTabEnabled(i, True)
             panel.set_doctor(d)
 
     def clear(self) -> None:
         self.table.clearSelection()
         self.profile.clear()
-        for i, panel in enumerate((self.schedule, self.leaves, self.fees), start=1):
+        for i, panel in enumerate(self.panels, start=1):
             self.pages.setTabEnabled(i, False)
             panel.set_doctor(None)
         self.pages.setCurrentIndex(0)
+
+    def _deactivated(self, _doctor: DoctorView) -> None:
+        self.clear()
+        self.refresh()
 
     def _saved(self, d: DoctorView) -> None:
         self.doctors[d.id] = d

@@ -55,10 +55,14 @@ class LogoBox(QGroupBox):
             set_logo(ctx, data)
             return data
 
+        def done(data: bytes) -> None:
+            self.show_logo(data)
+            say(self.message, "Logo saved.")
+
         run(
             self,
             write,
-            done=lambda data: (self.show_logo(data), say(self.message, "Logo saved.")),
+            done=done,
             failed=lambda exc: say(self.message, _text(exc), error=True),
             label="Saving the logo...",
         )

@@ -113,8 +113,9 @@ class RolesTab(AdminTab):
         m.setHorizontalHeaderLabels(["Permission", "What it allows", *[r.name for r in self.roles]])
         self.columns = {r.name: FIXED_COLUMNS + i for i, r in enumerate(self.roles)}
         for r in self.roles:
-            header = m.horizontalHeaderItem(self.columns[r.name])
-            header.setToolTip(r.description + (" (built in: always every permission)" if r.is_system else ""))
+            label = m.horizontalHeaderItem(self.columns[r.name])
+            assert label is not None  # set by setHorizontalHeaderLabels
+            label.setToolTip(r.description + (" (built in: always every permission)" if r.is_system else ""))
         self.rows = {}
         bold = QFont()
         bold.setBold(True)
@@ -163,7 +164,9 @@ class RolesTab(AdminTab):
 
     def cell(self, code: str, role: str) -> QTableWidgetItem:
         """The tick box of ``code`` for ``role``."""
-        return self.matrix.item(self.rows[code], self.columns[role])
+        item = self.matrix.item(self.rows[code], self.columns[role])
+        assert item is not None  # every cell of the matrix is filled by _draw
+        return item
 
     # --- ticking
 

@@ -225,11 +225,16 @@ class SyncTab(AdminTab):
         ctx, conflict_id = self.session.ctx, c.id
         self.keep_button.setEnabled(False)
         self.restore_button.setEnabled(False)
+
+        def failed(exc: BaseException) -> None:
+            say(self.status, error_text(exc), error=True)
+            self._buttons()
+
         run(
             self,
             lambda: resolve_conflict(ctx, conflict_id, restore_loser=restore),
             done=self._resolved,
-            failed=lambda exc: (say(self.status, error_text(exc), error=True), self._buttons()),
+            failed=failed,
             label="Saving...",
         )
 

@@ -24,6 +24,7 @@ from ui.docks.admin.common import (
     fill,
     line,
     message_label,
+    required_date,
     row_key,
     row_of,
     say,
@@ -211,14 +212,11 @@ class TaxesTab(AdminTab):
         if t is None or not self.manage:
             return
         self.end_errors.clear()
-        ctx, last = self.session.ctx, date_of(self.end_date)
-        run(
-            self,
-            lambda: end_tax(ctx, t.id, last),
-            done=lambda v: (
-                say(self.status, f"{v.name} ends on {show_date(v.effective_to)}."),
-                self.clear(),
-                self.refresh(),
-            ),
-            failed=self.end_errors.show,
-        )
+        ctx, last = self.session.ctx, required_date(self.end_date)
+
+        def done(v: TaxView) -> None:
+            say(self.status, f"{v.name} ends on {show_date(v.effective_to)}.")
+            self.clear()
+            self.refresh()
+
+        run(self, lambda: end_tax(ctx, t.id, last), done=done, failed=self.end_errors.show)

@@ -254,12 +254,16 @@ class UsersTab(AdminTab):
             self._act(enable_user, user.id, f"{user.full_name} can sign in again.")
 
     def _act(self, fn: Callable[..., Any], user_id: uuid.UUID, text: str) -> None:
+        def done(_user: object) -> None:
+            say(self.status, text)
+            self.refresh()
+
         run(
             self,
             fn,
             self.session.ctx,
             user_id,
-            done=lambda _u: (say(self.status, text), self.refresh()),
+            done=done,
             failed=lambda exc: say(self.status, getattr(exc, "message", str(exc)), error=True),
         )
 

@@ -127,6 +127,6 @@ class AuditFilters(QWidget):
             action=self.action.currentText().strip() or None,
             entity_type=self.entity_type.currentText().strip() or None,
             outcome=self.outcome.currentData(),
-            date_from=self.date_from.date().toPython() if self.from_on.isChecked() else None,  # type: ignore[arg-type]
-            date_to=self.date_to.date().toPython() if self.to_on.isChecked() else None,  # type: ignore[arg-type]
+            date_from=clinic_time.day_of(self.date_from.date()) if self.from_on.isChecked() else None,
+            date_to=clinic_time.day_of(self.date_to.date()) if self.to_on.isChecked() else None,
         )

@@ -134,7 +134,7 @@ class BookingPanel(QWidget):
         return self.doctor.currentData()
 
     def chosen_day(self) -> date:
-        return self.day.date().toPython()  # type: ignore[return-value]
+        return clinic_time.day_of(self.day.date())
 
     def on_changes(self, changes: Changes) -> None:
         """Bookings, check-ins, schedules or leaves changed (here or on another PC): the day shown follows."""
@@ -172,7 +172,9 @@ class BookingPanel(QWidget):
         first_open = next((i for i, s in enumerate(slots.slots) if s.state != "past"), None)
         if first_open is not None and self.slots.currentRow() < 0:
             self.slots.setCurrentCell(first_open, 0)
-            self.slots.scrollToItem(self.slots.item(first_open, 0))
+            first = self.slots.item(first_open, 0)
+            assert first is not None  # every cell was just filled
+            self.slots.scrollToItem(first)
         self.list.setRowCount(len(self.appointments))
         for i, a in enumerate(self.appointments):
             for c, text in enumerate([a.code, f"{a.slot_start:%H:%M}", a.patient_name, a.appointment_type, a.status]):

@@ -17,6 +17,7 @@ from hms_desktop.services.reception.patients import (
     update_patient,
 )
 from hms_desktop.validation import GST_STATE_CODES
+from ui import clinic_time
 from ui.forms import FieldErrors
 from ui.qt import (
     QCheckBox,
@@ -67,7 +68,7 @@ class PatientForm(QWidget):
         self.age.setRange(0, 130)
         self.age.setSuffix(" years")
         self.age.setEnabled(False)
-        self.dob_known.toggled.connect(lambda on: (self.dob.setEnabled(on), self.age.setEnabled(not on)))
+        self.dob_known.toggled.connect(self._dob_known)
         born = QHBoxLayout()
         for w in (self.dob_known, self.dob, self.age):
             born.addWidget(w)
@@ -153,8 +154,12 @@ class PatientForm(QWidget):
         box.addStretch()
         self.lines = [self.name, self.phone, self.alt_phone, self.email, self.address, self.city, self.pincode]
         self.lines += [self.emergency_name, self.emergency_phone, self.id_number]
-        for w in self.lines:
-            w.returnPressed.connect(self.save)
+        for line in self.lines:
+            line.returnPressed.connect(self.save)
+
+    def _dob_known(self, known: bool) -> None:
+        self.dob.setEnabled(known)
+        self.age.setEnabled(not known)
 
     def _line(self, name: str, placeholder: str) -> QLineEdit:
         edit = QLineEdit()
@@ -167,7 +172,7 @@ class PatientForm(QWidget):
         return PatientInput(
             full_name=self.name.text(),
             gender=self.gender.currentData(),
-            date_of_birth=d.toPython() if self.dob_known.isChecked() else None,  # type: ignore[arg-type]
+            date_of_birth=clinic_time.day_of(d) if self.dob_known.isChecked() else None,
             age_years=None if self.dob_known.isChecked() else self.age.value(),
             phone=self.phone.text(),
             alternate_phone=self.alt_phone.text(),
