@@ -25,23 +25,13 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from db.models import metadata
+from db.models.sync import SYNC_BOOKKEEPING
 from hms_desktop.context import HmsSession, Transaction
 
 RECORDED = "hms_recorded"
-EXEMPT = frozenset(
-    {
-        "audit_logs",  # written by the audit hook's own flush; a Core write to it is refused below
-        "id_sequences",  # counters behind human codes
-        "sync_state",
-        "sync_outbox",
-        "sync_clinic",
-        "sync_rows",
-        "sync_batches",
-        "sync_tokens",
-        "sync_enrolment_codes",
-        "sync_blocks",
-    }
-)
+# audit_logs: written by the audit hook's own flush (a Core write to it is refused below); id_sequences: the
+# counters behind human codes; and sync's bookkeeping
+EXEMPT = frozenset({"audit_logs", "id_sequences"}) | SYNC_BOOKKEEPING
 RowMaps = Sequence[Mapping[str, Any]]
 # observer(tx, table, kind, old_rows, new_rows): kind is "update" or "delete"; rows are keyed by id
 Observer = Callable[[Transaction, Table, str, dict[Any, Mapping[str, Any]], dict[Any, Mapping[str, Any]]], None]

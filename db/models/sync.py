@@ -35,6 +35,12 @@ from db.base import HLC_LENGTH, Base, TrackedMixin, one_of
 
 CONFLICT_RESOLUTIONS = ("kept", "restored")
 
+# Sync's own bookkeeping, on a PC and on the server: never audited, never synced, never news to a screen.
+SYNC_BOOKKEEPING = frozenset(
+    {"sync_state", "sync_outbox", "sync_clinic", "sync_rows", "sync_batches", "sync_tokens",
+     "sync_enrolment_codes", "sync_blocks"}
+)  # fmt: skip
+
 
 class Workstation(TrackedMixin, Base):
     """A PC of the clinic. ``is_local`` marks the one this store belongs to (never synced: it is per store).

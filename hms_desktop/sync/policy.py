@@ -20,18 +20,11 @@ from sqlalchemy import Column, Table
 
 from db.ledger import is_ledger
 from db.models import metadata
+from db.models.sync import SYNC_BOOKKEEPING
 
 LOCAL_ONLY = frozenset(
-    {
-        # sync bookkeeping, on a PC and on the server
-        "sync_state",
-        "sync_outbox",
-        "sync_clinic",
-        "sync_rows",
-        "sync_batches",
-        "sync_tokens",
-        "sync_enrolment_codes",
-        "sync_blocks",
+    SYNC_BOOKKEEPING
+    | {
         # sessions and reset codes of this PC, queued messages, code counters
         "refresh_tokens",
         "password_emails",
