@@ -1,15 +1,23 @@
-"""The one place in the code that reads the machine's clock.
+"""The time the persistence layer stamps on rows written outside a service (a column default).
 
-Everything else takes its time from a ``Clock`` (``hms_desktop.clock``), which the services get from their
-context, so a test, a demo or a clinic in another time zone can move it. ``tests/test_clock_rule.py`` fails
-when a call such as ``datetime.now()``, ``date.today()`` or ``QDate.currentDate()`` appears anywhere else.
+The machine's clock is read in one place only, ``hms_desktop.clock``, which installs itself here when it is
+imported (every program that writes rows imports it through the service context). Services stamp rows with
+their context's clock instead, so a test or a demo can move it.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import datetime
+
+_source: list[Callable[[], datetime]] = []
+
+
+def set_source(now: Callable[[], datetime]) -> None:
+    _source[:] = [now]
 
 
 def utc_now() -> datetime:
-    """The machine's time, as an aware UTC instant."""
-    return datetime.now(UTC)
+    if not _source:
+        raise RuntimeError("No clock is installed: import hms_desktop.clock first.")
+    return _source[0]()

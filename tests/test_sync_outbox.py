@@ -4,7 +4,7 @@ block-based codes and the per-workstation GST invoice series."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date
 
 import pytest
 from sqlalchemy import func, insert, select
@@ -13,6 +13,7 @@ from db.models.audit import AuditLog
 from db.models.hospital import IdSequence
 from db.models.patients import Patient
 from db.models.sync import SyncOutbox, SyncState, Workstation
+from hms_desktop.clock import utc_now
 from hms_desktop.context import Context
 from hms_desktop.errors import ValidationError
 from hms_desktop.series import CREDIT_NOTES, INVOICES, next_gst_number
@@ -30,7 +31,7 @@ def enrol_here(store: Store) -> uuid.UUID:
         ws_id, short = conn.execute(select(Workstation.id, Workstation.short_code).where(Workstation.is_local)).one()
         conn.execute(
             insert(SyncState).values(server_url="http://127.0.0.1:9", workstation_id=ws_id, short_code=short,
-                                     enrolled_at=datetime.now(UTC))
+                                     enrolled_at=utc_now())
         )  # fmt: skip
     return ws_id
 
@@ -102,8 +103,8 @@ def test_a_pulled_page_is_applied_without_outbox_or_audit_and_moves_checkpoint_a
     with store.engine.connect() as conn:
         audits = conn.execute(select(func.count()).select_from(AuditLog)).scalar_one()
     page = {"changes": [{"t": "patients", "id": str(pid), "h": stamp, "s": 7, "r": row}], "next": 7, "more": False}
-    assert apply_page(store.engine, page, ws_id, 0, datetime.now(UTC)) == 1
-    assert apply_page(store.engine, {**page, "next": 8}, ws_id, 7, datetime.now(UTC)) == 0  # the same again
+    assert apply_page(store.engine, page, ws_id, 0, utc_now()) == 1
+    assert apply_page(store.engine, {**page, "next": 8}, ws_id, 7, utc_now()) == 0  # the same again
     with store.engine.connect() as conn:
         assert conn.execute(select(Patient.full_name).where(Patient.id == pid)).scalar() == "Pulled Patient"
         assert conn.execute(select(func.count()).select_from(AuditLog)).scalar_one() == audits

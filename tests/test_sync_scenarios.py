@@ -17,6 +17,7 @@ from db.models.audit import AuditLog
 from db.models.patients import Patient
 from db.models.sync import SyncConflict
 from hms_desktop.audit.verify import verify
+from hms_desktop.clock import utc_now
 from hms_desktop.context import Actor, Context
 from hms_desktop.runtime import context_for
 from hms_desktop.services.reception.patients import PatientInput, archive_patient, register_patient
@@ -238,7 +239,6 @@ def test_a_row_deleted_on_one_pc_and_edited_on_another_follows_the_later_clock(l
 
 
 def test_stock_movements_from_two_pcs_sum_to_the_right_on_hand(lab: Lab) -> None:
-    from datetime import UTC, datetime
 
     from db.models.inventory import StockMovement
     from db.models.pharmacy import Medicine, MedicineBatch
@@ -246,7 +246,7 @@ def test_stock_movements_from_two_pcs_sum_to_the_right_on_hand(lab: Lab) -> None
     a = lab.founder
     b = lab.new_pc("Pharmacy")
     ctx_a, ctx_b = ctx_of(a), ctx_of(b)
-    now = datetime.now(UTC)
+    now = utc_now()
     with ctx_a.transaction() as tx:
         med = Medicine(code="PCM500", name="Paracetamol 500", form="tablet", gst_rate_basis_points=1200, unit="strip")
         tx.session.add(med)

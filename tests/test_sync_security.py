@@ -9,7 +9,7 @@ import json
 import os
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import select
 
 from db.migrate import head_revision
+from hms_desktop.clock import utc_now
 from hms_desktop.context import Actor
 from hms_desktop.runtime import context_for
 from hms_desktop.security import tokens
@@ -102,13 +103,13 @@ def test_expired_forged_and_unsigned_tokens_are_refused(lab: Lab) -> None:
     body = batch(a, good)
     secret = bytes(lab.central("SELECT token_secret FROM sync_clinic")[0][0])  # type: ignore[arg-type]
     family = uuid.UUID(str(lab.central(f"SELECT family_id FROM sync_tokens WHERE workstation_id = '{ws_id(a)}'")[0][0]))
-    old = datetime.now(UTC) - timedelta(hours=1)
+    old = utc_now() - timedelta(hours=1)
     expired, _ = tokens.issue_access(secret, ws_id(a), family, old, audience="hms-sync")
-    forged, _ = tokens.issue_access(os.urandom(32), ws_id(a), family, datetime.now(UTC), audience="hms-sync")
-    claims = {"sub": str(ws_id(a)), "fam": str(family), "iat": int(datetime.now(UTC).timestamp()),
-              "exp": int(datetime.now(UTC).timestamp()) + 600, "aud": "hms-sync", "typ": "access"}  # fmt: skip
+    forged, _ = tokens.issue_access(os.urandom(32), ws_id(a), family, utc_now(), audience="hms-sync")
+    claims = {"sub": str(ws_id(a)), "fam": str(family), "iat": int(utc_now().timestamp()),
+              "exp": int(utc_now().timestamp()) + 600, "aud": "hms-sync", "typ": "access"}  # fmt: skip
     unsigned = jwt.encode(claims, key=None, algorithm="none")
-    other_aud, _ = tokens.issue_access(secret, ws_id(a), family, datetime.now(UTC))  # a desktop token
+    other_aud, _ = tokens.issue_access(secret, ws_id(a), family, utc_now())  # a desktop token
     before = snapshot(lab)
     for token in (expired, forged, unsigned, other_aud, "not-a-token", None):
         response = post(lab, "/v1/push", body, token)

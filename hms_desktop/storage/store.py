@@ -17,10 +17,10 @@ from sqlalchemy.engine import Engine
 from db import backup as db_backup
 from db import migrate
 from db.checks import CheckResult, run_checks
-from db.clock import utc_now
 from db.engine import StoreKey, connect, create_engine, fsync_dir
 from db.errors import StoreDamaged, StoreError, StoreExists
 from db.ids import uuid7
+from hms_desktop.clock import utc_now
 from hms_desktop.security import recovery
 from hms_desktop.security.keystore import KeyringStore, KeyStore, VaultStore
 from hms_desktop.storage.keys import PassphraseSource, check_passphrase, choose_mode, env_or_prompt, unlock

@@ -15,8 +15,8 @@ from typing import Any
 
 import httpx
 
-from db.clock import utc_now
 from db.migrate import head_revision
+from hms_desktop.clock import utc_now
 from hms_desktop.security.keystore import KeyStore
 from hms_desktop.sync.errors import NotEnrolled, SyncRefused, SyncUnavailable
 

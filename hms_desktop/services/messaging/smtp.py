@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 
-from db.clock import utc_now
+from hms_desktop.clock import utc_now
 from hms_desktop.errors import HmsError, ValidationError
 
 TLS_MODES = ("none", "starttls", "ssl")

@@ -13,8 +13,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select, update
 from sqlalchemy.engine import Engine
 
-from db.clock import utc_now
 from db.ids import uuid7
+from hms_desktop.clock import utc_now
 from hms_desktop.errors import Conflict, NotFound, ValidationError
 from hms_desktop.sync import hlc
 from hms_desktop.sync.policy import sql_table

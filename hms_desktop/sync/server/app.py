@@ -29,8 +29,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from db.clock import utc_now
 from db.migrate import head_revision
+from hms_desktop.clock import utc_now
 from hms_desktop.sync.errors import ApiError, SyncError
 from hms_desktop.sync.server import auth, enrol, feed, store
 from hms_desktop.sync.server.apply import apply_batch
