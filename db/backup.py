@@ -112,7 +112,8 @@ def make_backup(store_path: Path, store_key: StoreKey, dest: Path, backup_key: S
     dest = Path(dest)
     if dest.exists():
         raise StoreError(f"{dest} already exists; choose another name.")
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    if not dest.parent.is_dir():  # a mistyped or unplugged drive: never create the folder and claim success
+        raise StoreError(f"The folder {dest.parent} does not exist; no backup was written.")
     partial = dest.with_name(dest.name + ".partial")
     partial.unlink(missing_ok=True)
     export_file(store_path, store_key, partial, backup_key)

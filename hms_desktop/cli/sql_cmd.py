@@ -49,11 +49,16 @@ def _authorizer(action: int, arg1: str | None, arg2: str | None, db: str | None,
     return int(dbapi.SQLITE_DENY)
 
 
+ONE_STATEMENT = "hms sql runs one statement at a time: give each its own -c (or line); nothing was run."
+
+
 def run(conn: Any, sql: str, out: Any) -> int:
     try:
         cur = conn.execute(sql)
-    except dbapi.DatabaseError as exc:
+    except (dbapi.Error, dbapi.Warning) as exc:  # two statements: Warning (ProgrammingError in newer sqlite3)
         text = str(exc)
+        if "one statement at a time" in text:
+            raise ReadOnlyViolation(ONE_STATEMENT) from exc
         if "not authorized" in text or "readonly" in text or "read-only" in text:
             raise ReadOnlyViolation(REFUSED) from exc
         raise ReadOnlyViolation(f"SQL error: {text}") from exc
@@ -61,9 +66,12 @@ def run(conn: Any, sql: str, out: Any) -> int:
     if cur.description:
         writer.writerow([d[0] for d in cur.description])
     count = 0
-    for row in cur:
-        writer.writerow(["" if v is None else (v.hex() if isinstance(v, bytes) else v) for v in row])
-        count += 1
+    try:
+        for row in cur:
+            writer.writerow(["" if v is None else (v.hex() if isinstance(v, bytes) else v) for v in row])
+            count += 1
+    except dbapi.Error as exc:  # an error met while stepping through the rows (e.g. a failing function)
+        raise ReadOnlyViolation(f"SQL error: {exc}") from exc
     return count
 
 

@@ -16,7 +16,15 @@ from hms_desktop.security import recovery
 from hms_desktop.security.keystore import write_private
 from hms_desktop.services.admin.setup import AdminInput, HospitalInput
 from hms_desktop.storage import store as store_ops
-from hms_desktop.storage.keys import new_passphrase_from, prompt_only
+from hms_desktop.storage.keys import (
+    NEW_STORE_PASSPHRASE_NEEDED,
+    choose_mode,
+    env_or_prompt,
+    new_passphrase_from,
+    new_store_passphrase_source,
+    prompt_only,
+)
+from hms_desktop.storage.paths import StorePaths
 from hms_desktop.storage.store import discard_new_store
 
 
@@ -48,6 +56,7 @@ def register(sub: Any) -> None:
     p.add_argument("file")
     p.add_argument("--recovery-key-file", help="a file holding the backup's recovery key")
     p.add_argument("--key-mode", choices=["auto", "keyring", "passphrase"], default="auto")
+    p.add_argument("--yes", action="store_true", help="replace this PC's store without asking (it is backed up first)")
     p.set_defaults(handler=cmd_restore)
 
     p = sub.add_parser("rekey", help="re-encrypt the store under a new key or passphrase")
@@ -75,6 +84,7 @@ def cmd_init(args: argparse.Namespace) -> int:
         raise HmsError(f"A store already exists in {paths.data_dir}; nothing was changed.")
     if args.recovery_key_file and Path(args.recovery_key_file).exists():
         raise HmsError(f"{args.recovery_key_file} already exists; choose a new file for the recovery key.")
+    mode = _require_new_passphrase_source(args.key_mode)
     hospital = HospitalInput(
         name=args.hospital_name or ask("Hospital name"),
         address_line1=args.hospital_address,
@@ -89,7 +99,14 @@ def cmd_init(args: argparse.Namespace) -> int:
     admin_email = args.admin_email or ask("Admin email")
     admin_name = args.admin_name or ask("Admin full name")
     admin = AdminInput(admin_email, admin_name, _admin_password(args), args.admin_phone)
-    result, _ = create_clinic(paths, hospital, admin, key_mode=args.key_mode, workstation_name=args.workstation_name)
+    result, _ = create_clinic(
+        paths,
+        hospital,
+        admin,
+        key_mode=mode,
+        passphrase_source=new_store_passphrase_source(),
+        workstation_name=args.workstation_name,
+    )
     store = result.store
     try:
         if args.recovery_key_file:
@@ -108,7 +125,17 @@ def cmd_init(args: argparse.Namespace) -> int:
     return 0
 
 
+def _require_new_passphrase_source(key_mode: str) -> str:
+    """The key mode of a store about to be created; refuses at once (before any question) when it needs a
+    passphrase that can be neither read from HMS_PASSPHRASE nor asked."""
+    mode = choose_mode(key_mode)
+    if mode == "passphrase" and not os.environ.get("HMS_PASSPHRASE") and not interactive():
+        raise HmsError(NEW_STORE_PASSPHRASE_NEEDED)
+    return mode
+
+
 def cmd_backup(args: argparse.Namespace) -> int:
+    store_ops.require_backup_folder(Path(args.file))  # before the store is unlocked: nothing asked in vain
     with open_for(args) as store:
         report = store_ops.backup(store, Path(args.file))
         ctx = cli_context(store, "backup")
@@ -130,10 +157,46 @@ def _recovery_key_arg(args: argparse.Namespace, needed: bool) -> bytes | None:
     return None
 
 
+def _confirm_replace(args: argparse.Namespace, paths: StorePaths) -> None:
+    if args.yes:
+        return
+    if not interactive():
+        raise HmsError(
+            f"Restoring replaces the store in {paths.data_dir}; add --yes to confirm (the current store is "
+            "backed up first), nothing was changed."
+        )
+    answer = ask(f"Replace the store in {paths.data_dir} with {args.file}? It is backed up first. [y/N]")
+    if answer.lower() not in {"y", "yes"}:
+        raise HmsError("Restore cancelled; nothing was changed.")
+
+
 def cmd_restore(args: argparse.Namespace) -> int:
     paths = paths_of(args)
-    key = _recovery_key_arg(args, needed=not paths.exists())
-    report = store_ops.restore(paths, Path(args.file), recovery_key=key, key_mode=args.key_mode)
+    replacing = paths.exists()
+    kept: Path | None = None
+    if replacing:
+        paths.require()
+        if not Path(args.file).is_file():
+            raise HmsError(f"There is no backup file at {args.file}; nothing was changed.")
+        _confirm_replace(args, paths)
+        kept = store_ops.pre_restore_backup_path(paths)
+        mode = args.key_mode
+    else:
+        mode = _require_new_passphrase_source(args.key_mode)
+    key = _recovery_key_arg(args, needed=not replacing)
+    report = store_ops.restore(
+        paths,
+        Path(args.file),
+        recovery_key=key,
+        key_mode=mode,
+        passphrase_source=env_or_prompt if replacing else new_store_passphrase_source(),
+        keep_current_as=kept,
+    )
+    if kept is not None:
+        print(
+            f"The store as it was before the restore was saved and verified as {kept} "
+            "(it opens with the recovery key the store had then)."
+        )
     with open_for(args) as store:
         ctx = cli_context(store, "restore")
         with ctx.transaction() as tx:

@@ -33,6 +33,42 @@ def prompt_only(prompt: str) -> str:
     raise StoreError("A new passphrase is needed: set HMS_NEW_PASSPHRASE or run the command in a terminal.")
 
 
+NEW_STORE_PASSPHRASE_NEEDED = (
+    "This computer has no OS keyring, so the new store needs a passphrase: set HMS_PASSPHRASE to one of at least "
+    f"{MIN_PASSPHRASE} characters, or run the command in a terminal to be asked for one."
+)
+
+
+def new_store_passphrase(ask: PassphraseSource | None = None) -> str:
+    """The passphrase of a store about to be created: ``HMS_PASSPHRASE`` if set, else asked twice (at the
+    terminal, or with ``ask``) and checked against the passphrase rules. Never echoed, never logged."""
+    value = os.environ.get("HMS_PASSPHRASE")
+    if not value:
+        if ask is None:
+            if sys.stdin is None or not sys.stdin.isatty():
+                raise StoreError(NEW_STORE_PASSPHRASE_NEEDED)
+            ask = getpass.getpass
+        value = ask("New store passphrase: ")
+        check_passphrase(value)
+        if ask("Repeat the passphrase: ") != value:
+            raise StoreError("The two passphrases differ; nothing was created.")
+    check_passphrase(value)
+    return value
+
+
+def new_store_passphrase_source(ask: PassphraseSource | None = None) -> PassphraseSource:
+    """A passphrase source for creating a store: asks (``new_store_passphrase``) on its first call only and
+    gives the same answer to the store's own "repeat" call."""
+    chosen: list[str] = []
+
+    def source(_prompt: str) -> str:
+        if not chosen:
+            chosen.append(new_store_passphrase(ask))
+        return chosen[0]
+
+    return source
+
+
 def new_passphrase_from(source: PassphraseSource, env: str = "HMS_PASSPHRASE") -> str:
     """A new passphrase: from ``env`` if set, else asked twice."""
     value = os.environ.get(env)

@@ -166,12 +166,26 @@ def open_store(
 
 
 def backup(store: Store, dest: Path) -> db_backup.FileReport:
-    """An encrypted, verified backup of the store at ``dest``, readable with the recovery key."""
+    """An encrypted, verified backup of the store at ``dest``, readable with the recovery key.
+
+    The folder of ``dest`` must exist (a mistyped or unplugged drive is refused, never created)."""
+    require_backup_folder(Path(dest))
     return db_backup.make_backup(store.paths.store, store.key, Path(dest), store.backup_key())
+
+
+def require_backup_folder(dest: Path) -> None:
+    """Refuse a backup whose folder does not exist, before anything is written."""
+    folder = Path(dest).expanduser().absolute().parent
+    if not folder.is_dir():
+        raise StoreError(
+            f"The folder {folder} does not exist (is the drive plugged in, is the path typed right?); "
+            "no backup was written."
+        )
 
 
 def auto_backup(store: Store, *, reason: str) -> Path:
     stamp = utc_now().strftime("%Y%m%dT%H%M%S%fZ")
+    store.paths.backups.mkdir(parents=True, exist_ok=True, mode=0o700)
     dest = store.paths.backups / f"auto-{stamp}-{reason}{BACKUP_SUFFIX}"
     backup(store, dest)
     autos = sorted(store.paths.backups.glob(f"auto-*{BACKUP_SUFFIX}"))
@@ -189,6 +203,12 @@ def _last_auto_backup_age(paths: StorePaths) -> timedelta:
     if not autos:
         return timedelta.max
     return utc_now() - datetime.fromtimestamp(autos[-1].stat().st_mtime, UTC)
+
+
+def pre_restore_backup_path(paths: StorePaths) -> Path:
+    """Where ``restore`` keeps the store it replaces (not an ``auto-`` name: never pruned)."""
+    stamp = utc_now().strftime("%Y%m%dT%H%M%S%fZ")
+    return paths.backups / f"before-restore-{stamp}{BACKUP_SUFFIX}"
 
 
 def check(store: Store) -> list[CheckResult]:
@@ -211,10 +231,13 @@ def restore(
     recovery_key: bytes | None = None,
     passphrase_source: PassphraseSource = env_or_prompt,
     key_mode: str = "auto",
+    keep_current_as: Path | None = None,
 ) -> db_backup.FileReport:
     """Replace this PC's store with ``backup_file``; on a PC with no store, create one from it.
 
     The backup is verified before anything is touched; the old store is kept until the new one opened.
+    With ``keep_current_as``, the store being replaced is first written there as a verified backup (under the
+    recovery key it had), after the new backup was verified and before anything is replaced.
     """
     backup_file = Path(backup_file)
     if not backup_file.is_file():
@@ -229,6 +252,15 @@ def restore(
             if rkey is None:
                 raise StoreError("Give the recovery key of the backup (--recovery-key-file).")
             report = db_backup.verify_file(backup_file, StoreKey.from_raw(rkey))
+            if keep_current_as is not None:
+                current_rkey = keys.get("recovery-key")
+                if current_rkey is None:
+                    raise StoreError(
+                        "This store's recovery key is missing from its key store, so it cannot be backed up "
+                        "before the restore; nothing was changed."
+                    )
+                keep_current_as.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+                db_backup.make_backup(paths.store, key, keep_current_as, StoreKey.from_raw(current_rkey))
             _replace_store(paths, backup_file, StoreKey.from_raw(rkey), key, key)
             if keys.get("recovery-key") != rkey:
                 keys.set("recovery-key", rkey)
