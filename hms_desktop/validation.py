@@ -128,7 +128,10 @@ def clean_gstin(value: str | None, field: str = "gstin", *, required: bool = Fal
     return text
 
 
-_AADHAAR_IN_TEXT = re.compile(r"(?<!\d)\d{4}[ -]?\d{4}[ -]?(\d{4})(?!\d)")
+# Between the groups of four: spaces, dots, dashes (any kind), slashes, underscores, up to three of them
+# ("2345 6789 0124", "2345.6789.0124", "2345 - 6789 - 0124", "2345/6789/0124").
+_AADHAAR_SEPARATOR = r"[\s.\-/_\u2010-\u2015]{0,3}"
+_AADHAAR_IN_TEXT = re.compile(rf"(?<!\d)\d{{4}}{_AADHAAR_SEPARATOR}\d{{4}}{_AADHAAR_SEPARATOR}(\d{{4}})(?!\d)")
 
 
 def redact_aadhaar(text: str) -> str:
@@ -141,7 +144,7 @@ def mask_aadhaar(value: str | None, field: str = "aadhaar") -> tuple[str, str] |
 
     The full number is used only here, to check its form and its Verhoeff check digit, and then dropped.
     """
-    digits = re.sub(r"[\s-]", "", value or "")
+    digits = re.sub(r"[\s.\-/_\u2010-\u2015]", "", value or "")
     if not digits:
         return None
     if digits.isdigit() and len(digits) == 4:
