@@ -148,6 +148,16 @@ class VaultStore:
         self._save()
 
 
+def private_dir(path: Path) -> Path:
+    """Make ``path`` (and missing parents) a folder only its owner can enter: 0700, tightened if it was looser
+    (a data folder made by hand or by an older version). Windows folders keep their ACLs."""
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if os.name != "nt" and (path.stat().st_mode & 0o777) != 0o700:
+        os.chmod(path, 0o700)
+    return path
+
+
 def write_private(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically with owner-only permissions (0600)."""
     path = Path(path)

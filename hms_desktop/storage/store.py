@@ -22,7 +22,7 @@ from db.errors import StoreDamaged, StoreError, StoreExists
 from db.ids import uuid7
 from hms_desktop.clock import utc_now
 from hms_desktop.security import recovery
-from hms_desktop.security.keystore import KeyringStore, KeyStore, VaultStore
+from hms_desktop.security.keystore import KeyringStore, KeyStore, VaultStore, private_dir
 from hms_desktop.storage.keys import PassphraseSource, check_passphrase, choose_mode, env_or_prompt, unlock
 from hms_desktop.storage.lock import StoreLock
 from hms_desktop.storage.paths import StorePaths
@@ -78,7 +78,7 @@ def init_store(
     mode = choose_mode(key_mode)
     store_id = str(uuid7())
     key, keys = _new_key(mode, store_id, paths, passphrase_source)
-    paths.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private_dir(paths.data_dir)
     rkey = recovery.new_recovery_key()
     created: list[Path] = []
     try:
@@ -138,6 +138,7 @@ def open_store(
     A store written by a newer version is refused (``StoreTooNew``) and left as it was.
     """
     paths.require()
+    private_dir(paths.data_dir)  # a folder made looser by hand or by an older version is tightened
     config = paths.read_config()
     key, keys = unlock(config["key_mode"], config["store_id"], paths.vault, passphrase_source)
     lock = StoreLock(paths.lock, exclusive=False).acquire()
@@ -185,7 +186,7 @@ def require_backup_folder(dest: Path) -> None:
 
 def auto_backup(store: Store, *, reason: str) -> Path:
     stamp = utc_now().strftime("%Y%m%dT%H%M%S%fZ")
-    store.paths.backups.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private_dir(store.paths.backups)
     dest = store.paths.backups / f"auto-{stamp}-{reason}{BACKUP_SUFFIX}"
     backup(store, dest)
     autos = sorted(store.paths.backups.glob(f"auto-*{BACKUP_SUFFIX}"))
@@ -259,7 +260,7 @@ def restore(
                         "This store's recovery key is missing from its key store, so it cannot be backed up "
                         "before the restore; nothing was changed."
                     )
-                keep_current_as.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+                private_dir(keep_current_as.parent)
                 db_backup.make_backup(paths.store, key, keep_current_as, StoreKey.from_raw(current_rkey))
             _replace_store(paths, backup_file, StoreKey.from_raw(rkey), key, key)
             if keys.get("recovery-key") != rkey:
@@ -271,7 +272,7 @@ def restore(
     mode = choose_mode(key_mode)
     store_id = str(uuid7())
     key, keys = _new_key(mode, store_id, paths, passphrase_source)
-    paths.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private_dir(paths.data_dir)
     try:
         keys.set("recovery-key", recovery_key)
         keys.set("jwt-secret", os.urandom(32))
@@ -292,6 +293,7 @@ def rekey(
 ) -> None:
     """Re-encrypt the store under a new key: a new random key in the keyring, or a new passphrase."""
     paths.require()
+    private_dir(paths.data_dir)  # a folder made looser by hand or by an older version is tightened
     config = paths.read_config()
     with StoreLock(paths.lock, exclusive=True):
         key, keys = unlock(config["key_mode"], config["store_id"], paths.vault, passphrase_source)
