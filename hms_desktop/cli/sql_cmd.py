@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import re
 import sys
 from typing import Any
 
@@ -75,11 +76,24 @@ def run(conn: Any, sql: str, out: Any) -> int:
     return count
 
 
+# A statement that names a key (PRAGMA key/rekey/hexkey, ATTACH ... KEY): its text may hold a secret.
+_NAMES_A_KEY = re.compile(r"\b(?:hex)?(?:re)?key\b|\bpassphrase\b|\bcipher", re.I)
+
+
+def audit_text(sql: str | None) -> str:
+    """What the audit trail (which syncs to every PC) says was run: never the text of a key."""
+    if not sql:
+        return "hms sql: interactive"
+    if _NAMES_A_KEY.search(sql):
+        return "hms sql: a statement naming a key or cipher setting (its text is not recorded)"
+    return f"hms sql: {sql[:400]}"
+
+
 def cmd_sql(args: argparse.Namespace) -> int:
     with open_for(args) as store:
         ctx = cli_context(store, "sql")
         with ctx.transaction() as tx:  # reading the whole store is an export: it is audited
-            record(tx, "export", entity_type="store", detail=f"hms sql: {(args.sql or 'interactive')[:400]}")
+            record(tx, "export", entity_type="store", detail=audit_text(args.sql))
             tx.commit()
         conn = connect(store.paths.store, store.key, readonly=True)
         conn.set_authorizer(_authorizer)
