@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import traceback
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -72,6 +73,25 @@ def keyed_lookups(conn: Any) -> None:
     conn.execute(text("SET LOCAL enable_seqscan = off"))
 
 
+def describe_failure(exc: BaseException) -> str:
+    """A server error for the log, without the data of the request: the exception's type, a database error's
+    SQLSTATE and constraint, and where in the code it was raised (never its message, which can quote rows)."""
+    parts = [type(exc).__name__]
+    orig = getattr(exc, "orig", None)
+    if orig is not None:
+        parts.append(type(orig).__name__)
+        diag = getattr(orig, "diag", None)
+        for name in ("sqlstate", "constraint_name", "table_name"):
+            value = getattr(diag, name, None) or (getattr(orig, name, None) if name == "sqlstate" else None)
+            if value:
+                parts.append(f"{name}={value}")
+    frames = traceback.extract_tb(exc.__traceback__)
+    ours = [f for f in frames if "hms_desktop" in f.filename] or frames
+    if ours:
+        parts.append(f"at {ours[-1].filename.rsplit('/', 1)[-1]}:{ours[-1].lineno} ({ours[-1].name})")
+    return " ".join(parts)
+
+
 def create_app(database_url: str) -> Starlette:
     engine = store.make_engine(database_url)
     head = head_revision()
@@ -88,8 +108,8 @@ def create_app(database_url: str) -> Starlette:
                 return await fn(request)
             except ApiError as exc:
                 return JSONResponse({"error": exc.code, "message": exc.message}, status_code=exc.status)
-            except Exception:
-                log.exception("sync request failed")
+            except Exception as exc:
+                log.error("sync request failed: %s", describe_failure(exc))
                 return JSONResponse({"error": "internal", "message": "The sync server failed; try again."}, 500)
 
         return handler

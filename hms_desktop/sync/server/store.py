@@ -33,7 +33,8 @@ BLOCKS_LOCK = 0x484D5302
 def make_engine(url: str, *, pool_size: int = 8) -> Engine:
     if not url.startswith("postgresql"):
         raise ValueError("the sync server needs a PostgreSQL URL (postgresql+psycopg://user@host/db)")
-    return sa.create_engine(url, pool_size=pool_size, max_overflow=8, pool_pre_ping=True)
+    # hide_parameters: a failed statement's error (logged by the server) never carries the pushed values
+    return sa.create_engine(url, pool_size=pool_size, max_overflow=8, pool_pre_ping=True, hide_parameters=True)
 
 
 def upgrade(engine: Engine) -> None:
