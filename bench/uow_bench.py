@@ -73,7 +73,6 @@ def main(n: int, label: str, out: str | None, compose: bool) -> None:
         "check in": summary(timed(arrive, RUNS)),
     }
     if compose:
-
         spread = iter(range(10**6))
 
         def walk_in() -> None:

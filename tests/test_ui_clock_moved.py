@@ -139,6 +139,7 @@ def test_reception_flows_on_the_clinic_s_day(
     # a patient known only by age: the date of birth is worked out from the clinic's today
     form.dob_known.setChecked(False)
     form.age.setValue(30)
+    form.gender.setCurrentIndex(form.gender.findData("M"))
     type_into(form.name, "Ravi Shankar")
     type_into(form.phone, "98450 22334")
     enter(form.phone)
@@ -152,6 +153,7 @@ def test_reception_flows_on_the_clinic_s_day(
     form.dob_known.setChecked(True)
     born = today.replace(year=today.year - 40)
     form.dob.setDate(QDate(born.year, born.month, born.day))
+    form.gender.setCurrentIndex(form.gender.findData("F"))
     type_into(form.name, "Lakshmi Narayan")
     type_into(form.phone, "98860 12345")
     enter(form.phone)

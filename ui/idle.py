@@ -7,7 +7,6 @@ import time
 from typing import Any
 
 from hms_desktop.services.admin import auth
-from hms_desktop.services.admin.hospital import get_settings
 from ui.qt import (
     QApplication,
     QEvent,
@@ -70,7 +69,7 @@ class IdleLock(QObject):
     def __init__(self, window: Any) -> None:
         super().__init__(window)
         self.window = window
-        self.minutes = 10.0
+        self.minutes = float(window.session.desk.idle_lock_minutes)  # the clinic's, read at sign-in (any role)
         self.last_activity = time.monotonic()
         self.overlay: LockOverlay | None = None
         app = QApplication.instance()
@@ -79,11 +78,6 @@ class IdleLock(QObject):
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.check)
         self.timer.start(5_000)
-        if window.session.can("settings.view"):
-            run(None, get_settings, window.session.ctx, done=self._configure, failed=lambda _e: None)
-
-    def _configure(self, settings: dict[str, Any]) -> None:
-        self.minutes = float(settings.get("idle_lock_minutes", 10))
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
         if event.type() in ACTIVITY:

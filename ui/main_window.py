@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hms_desktop import __version__
 from ui import clinic_time
@@ -21,6 +21,9 @@ from ui.qt import (
     Signal,
 )
 from ui.session import AppSession
+
+if TYPE_CHECKING:
+    from ui.waiting_room import WaitingRoomWindow
 
 SHORTCUTS: tuple[tuple[str, str, str], ...] = (
     ("new_patient", "Ctrl+N", "New patient"),
@@ -42,6 +45,8 @@ class MainWindow(QMainWindow):
         clinic_time.follow(session)  # every date and time on screen: this session's clock, the clinic's zone
         self.settings = settings or QSettings("HMS", "HMS Desktop")
         self.docks: dict[str, QDockWidget] = {}
+        self._waiting_room: WaitingRoomWindow | None = None
+        self._closed_waiting_room: WaitingRoomWindow | None = None
         self._built: dict[str, QWidget] = {}
         self.setWindowTitle("HMS Desktop")
         self.setObjectName("mainWindow")
@@ -57,11 +62,11 @@ class MainWindow(QMainWindow):
         from ui.scanner import ScannerFilter
 
         self.idle_lock = IdleLock(self)
-        self.scanner = ScannerFilter(self)
+        self.scanner = ScannerFilter(self, session.desk.code_settings)
         app = QApplication.instance()
         assert app is not None
         app.installEventFilter(self.scanner)
-        self.scanner.scanned.connect(self.open_patient_by_code)
+        self.scanner.scanned.connect(self.open_scanned)
 
     # --- docks
 
@@ -109,9 +114,13 @@ class MainWindow(QMainWindow):
         self._act(file_menu, "Lock screen", self.lock_screen, "Ctrl+L")
         self._act(file_menu, "Log out", self.log_out)
         file_menu.addSeparator()
-        self._act(file_menu, "Quit", self.close, "Ctrl+Q")
+        self._act(file_menu, "Quit", self.quit, "Ctrl+Q")
         self.view_menu = bar.addMenu("&View")
-        self._act(self.view_menu, "Waiting-room display", self.show_waiting_room, "F11")
+        self.waiting_room_action = QAction("Waiting-room display", self)
+        self.waiting_room_action.setCheckable(True)  # ticked while the display is open: F11 opens and closes it
+        self.waiting_room_action.setShortcut(QKeySequence("F11"))
+        self.waiting_room_action.toggled.connect(self.set_waiting_room)
+        self.view_menu.addAction(self.waiting_room_action)
         self.view_menu.addSeparator()
         help_menu = bar.addMenu("&Help")
         self._act(help_menu, "Keyboard shortcuts", self.show_shortcuts, "F1")
@@ -167,7 +176,14 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: Any) -> None:  # noqa: N802 - Qt's name
         self.save_layout()
+        self.close_waiting_room()  # log out and quit: a public screen never outlives the sign-in
         super().closeEvent(event)
+
+    def quit(self) -> None:
+        """File > Quit: every window closes and the application ends."""
+        self.close_waiting_room()
+        self.close()
+        QApplication.quit()
 
     # --- actions
 
@@ -183,21 +199,67 @@ class MainWindow(QMainWindow):
         from ui.worker import run
 
         self.save_layout()
+        self.close_waiting_room()
         run(self, self.session.logout, done=lambda _r: self.logged_out.emit(), label="Signing out...")
+
+    def set_waiting_room(self, on: bool) -> None:
+        if on:
+            self.show_waiting_room()
+        else:
+            self.close_waiting_room()
 
     def show_waiting_room(self) -> None:
         from ui.waiting_room import WaitingRoomWindow
 
-        self._waiting_room = WaitingRoomWindow(self.session)
-        self._waiting_room.show_on_second_screen()
+        if self._waiting_room is None:
+            display = WaitingRoomWindow(self.session)
+            display.closed.connect(self._waiting_room_closed)
+            self._waiting_room = display
+            display.show_on_second_screen()
+        else:
+            self._waiting_room.raise_()
+        self._tick_waiting_room(True)
+
+    def close_waiting_room(self) -> None:
+        if self._waiting_room is not None:
+            self._waiting_room.close()  # _waiting_room_closed forgets it and unticks the menu
+
+    def _waiting_room_closed(self) -> None:
+        # Kept (closed: it fetches nothing) until the next one opens or this window goes: freeing it here would
+        # delete it inside its own closeEvent.
+        if self._waiting_room is not None:
+            self._closed_waiting_room = self._waiting_room
+        self._waiting_room = None
+        self._tick_waiting_room(False)
+
+    def _tick_waiting_room(self, on: bool) -> None:
+        blocked = self.waiting_room_action.blockSignals(True)
+        self.waiting_room_action.setChecked(on)
+        self.waiting_room_action.blockSignals(blocked)
 
     def show_shortcuts(self) -> None:
         rows = "".join(f"<tr><td><b>{seq}</b></td><td>{text}</td></tr>" for _, seq, text in SHORTCUTS)
-        extra = "<p>A barcode scanner works anywhere in the window: scan a patient's card to open the patient.</p>"
+        extra = (
+            "<p>A barcode scanner works anywhere in the window: scan a patient's card to open the patient.</p>"
+            "<p><b>F11</b> opens or closes the waiting-room display. On the display: <b>F11</b> full screen on or"
+            " off, <b>Esc</b> leaves full screen, then closes it; <b>Ctrl+W</b> closes it.</p>"
+        )
         QMessageBox.information(self, "Keyboard shortcuts", f"<table cellpadding=4>{rows}</table>{extra}")
 
     def about(self) -> None:
         QMessageBox.about(self, "HMS Desktop", f"HMS Desktop {__version__}\nStore: {self.session.store.paths.store}")
+
+    def open_scanned(self, code: str) -> None:
+        """A scanned code opens its series' screen; a series with no screen yet says what the code is."""
+        from hms_desktop.series import series_of
+
+        series = series_of(code, self.session.desk.code_settings)
+        if series is None or series.opens == "patient":
+            self.open_patient_by_code(code)
+            return
+        what = (series.opens or series.title).replace("_", " ")
+        article = "an" if what[:1].lower() in "aeiou" else "a"
+        self.statusBar().showMessage(f"{code} is {article} {what} code", 8000)
 
     def open_patient_by_code(self, code: str) -> None:
         if "reception" in self.docks:

@@ -1,27 +1,31 @@
 """A barcode scanner acting as a keyboard ("wedge") types the card's code very fast and presses Enter.
 
 The filter watches every key press in the application: a burst of at least 6 characters, each within
-``GAP_MS`` of the last, ending in Enter and shaped like a patient code, is a scan. The scan opens that
-patient wherever the focus was, and the typed characters are taken back out of the field they fell into.
+``GAP_MS`` of the last, ending in Enter and shaped like a code of any registered series
+(``hms_desktop.series.pattern`` with the clinic's prefixes), is a scan. ``scanned`` carries the code; the main
+window opens its screen (a patient code: the patient), wherever the focus was, and the typed characters are
+taken back out of the field they fell into.
 """
 
 from __future__ import annotations
 
-import re
 import time
+from collections.abc import Mapping
+from typing import Any
 
+from hms_desktop.series import pattern
 from ui.qt import QApplication, QEvent, QKeyEvent, QLineEdit, QObject, Qt, Signal
 
 GAP_MS = 40
 MIN_LENGTH = 6
-CODE = re.compile(r"^[A-Z]{2,6}-\d{4}-\d{3,9}$")
 
 
 class ScannerFilter(QObject):
     scanned = Signal(str)
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None, settings: Mapping[str, Any] | None = None) -> None:
         super().__init__(parent)
+        self.code = pattern(settings or {})  # every registered series, as the clinic's settings make it
         self.buffer = ""
         self.last = 0.0
 
@@ -36,7 +40,7 @@ class ScannerFilter(QObject):
         self.last = now
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             text, self.buffer = self.buffer, ""
-            if fast and len(text) >= MIN_LENGTH and CODE.match(text.upper()):
+            if fast and len(text) >= MIN_LENGTH and self.code.match(text.upper()):
                 self._take_back(text)
                 self.scanned.emit(text.upper())
                 return True

@@ -11,6 +11,7 @@ from hms_desktop.context import Actor, Context
 from hms_desktop.runtime import context_for, local_workstation
 from hms_desktop.services.admin import auth
 from hms_desktop.services.admin.clinic_time import DEFAULT_ZONE, clinic_zone
+from hms_desktop.services.admin.desk import DeskSettings, desk_settings
 from hms_desktop.services.admin.sessions import SessionTokens
 from hms_desktop.storage.store import Store
 from ui.changes import ChangeHub
@@ -23,6 +24,8 @@ class AppSession:
     tokens: SessionTokens | None = field(default=None, repr=False)
     sync_stop: threading.Event | None = field(default=None, repr=False)
     zone: ZoneInfo = field(default_factory=lambda: ZoneInfo(DEFAULT_ZONE))  # the clinic's, read at sign-in
+    # What every role's screens read of the clinic's settings (idle lock, code prefixes, state), at sign-in.
+    desk: DeskSettings = field(default_factory=DeskSettings)
     _changes: ChangeHub | None = field(default=None, repr=False)
 
     @classmethod
@@ -61,6 +64,7 @@ class AppSession:
         """Runs on the worker thread."""
         self.tokens = auth.login(self.base, email, password)
         self.read_zone()
+        self.desk = desk_settings(self.base)
         return self.tokens
 
     def refresh(self) -> SessionTokens:

@@ -30,6 +30,7 @@ from ui.qt import (
     QTimer,
     QVBoxLayout,
     QWidget,
+    Signal,
 )
 from ui.session import AppSession
 from ui.worker import error_text, worker
@@ -164,9 +165,15 @@ def card_widget(card: Card) -> QFrame:
 
 
 class WaitingRoomWindow(QWidget):
+    """Esc leaves full screen, or closes the display when it is not full screen; F11 toggles full screen;
+    Ctrl+W and Ctrl+Q close it. It never keeps the application running (quitting closes it too)."""
+
+    closed = Signal()
+
     def __init__(self, session: AppSession) -> None:
         super().__init__(None, Qt.WindowType.Window)
         self.session = session
+        self.setAttribute(Qt.WidgetAttribute.WA_QuitOnClose, False)  # the main window's close ends the app
         self.setObjectName("waitingRoom")
         self.setWindowTitle("HMS Desktop - Waiting room")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
@@ -248,9 +255,12 @@ class WaitingRoomWindow(QWidget):
         self.fit()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt's name
+        ctrl = bool(event.modifiers() & Qt.KeyboardModifier.ControlModifier)
         if event.key() == Qt.Key.Key_Escape and self.isFullScreen():
             self.showNormal()
             self.unsetCursor()
+        elif event.key() == Qt.Key.Key_Escape or (ctrl and event.key() in (Qt.Key.Key_W, Qt.Key.Key_Q)):
+            self.close()
         elif event.key() == Qt.Key.Key_F11:
             if self.isFullScreen():
                 self.showNormal()
@@ -264,6 +274,7 @@ class WaitingRoomWindow(QWidget):
         self.live[0] = False
         self.clock_timer.stop()
         super().closeEvent(event)
+        self.closed.emit()
 
     # --- refreshing
 

@@ -116,11 +116,34 @@ def normalise_name(name: str) -> str:
     return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
 
 
+def _same_word(short: str, full: str) -> bool:
+    """One word of a name standing for another: the same word, or its initial ("s" for "shankar")."""
+    return short == full or (len(short) == 1 and full.startswith(short)) or (len(full) == 1 and short.startswith(full))
+
+
+def _abbreviates(shorter: list[str], longer: list[str]) -> bool:
+    """Every word of ``shorter``, in order, is a word of ``longer`` or its initial (middle names may be
+    dropped), and at least one is a whole word: "Ravi S Iyer" and "R Shankar Iyer" for "Ravi Shankar Iyer"."""
+    i, whole = 0, False
+    for word in shorter:
+        while i < len(longer) and not _same_word(word, longer[i]):
+            i += 1
+        if i == len(longer):
+            return False
+        whole = whole or (len(word) > 1 and word == longer[i])
+        i += 1
+    return whole
+
+
 def similar_names(a: str, b: str) -> bool:
     x, y = normalise_name(a), normalise_name(b)
     if not x or not y:
         return False
     if x == y or set(x.split()) <= set(y.split()) or set(y.split()) <= set(x.split()):
+        return True
+    xs, ys = x.split(), y.split()
+    shorter, longer = (xs, ys) if len(xs) <= len(ys) else (ys, xs)
+    if _abbreviates(shorter, longer):
         return True
     return difflib.SequenceMatcher(None, x, y).ratio() >= 0.85
 

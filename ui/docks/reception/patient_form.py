@@ -39,6 +39,8 @@ from ui.session import AppSession
 from ui.worker import run
 
 GENDERS = (("F", "Female"), ("M", "Male"), ("O", "Other"), ("U", "Not stated"))
+NO_AGE = -1  # the age box's "age not known"
+ID_NUMBER_HINT = "Aadhaar: only the last 4 digits are kept"
 
 
 class PatientForm(QWidget):
@@ -54,20 +56,21 @@ class PatientForm(QWidget):
         self.name = self._line("fullName", "Full name as on an ID")
         self.gender = QComboBox()
         self.gender.setObjectName("gender")
+        self.gender.addItem("", None)  # a new patient: none chosen until the desk asks (required)
         for code, label in GENDERS:
             self.gender.addItem(label, code)
         self.dob_known = QCheckBox("Date of birth known")
-        self.dob_known.setChecked(True)
         self.dob = QDateEdit()
         self.dob.setObjectName("dateOfBirth")
         self.dob.setDisplayFormat("dd-MM-yyyy")
         self.dob.setCalendarPopup(True)
-        self.dob.setDate(QDate(1990, 1, 1))
+        self.dob.setEnabled(False)
         self.age = QSpinBox()
         self.age.setObjectName("ageYears")
-        self.age.setRange(0, 130)
+        self.age.setRange(NO_AGE, 130)
+        self.age.setSpecialValueText("age not known")  # shown at NO_AGE: no age is sent
         self.age.setSuffix(" years")
-        self.age.setEnabled(False)
+        self.age.setValue(NO_AGE)
         self.dob_known.toggled.connect(self._dob_known)
         born = QHBoxLayout()
         for w in (self.dob_known, self.dob, self.age):
@@ -93,7 +96,7 @@ class PatientForm(QWidget):
         self.id_type.setObjectName("idType")
         self.id_type.addItems(list(ID_TYPES))
         self.id_type.setCurrentText("none")
-        self.id_number = self._line("idNumber", "Aadhaar: only the last 4 digits are kept")
+        self.id_number = self._line("idNumber", ID_NUMBER_HINT)
         self.priority = QComboBox()
         self.priority.setObjectName("priorityGroup")
         self.priority.addItem("", None)
@@ -101,7 +104,7 @@ class PatientForm(QWidget):
             self.priority.addItem(g.replace("_", " "), g)
         rows: list[tuple[str, Any]] = [
             ("Name *", self.name),
-            ("Sex", self.gender),
+            ("Sex *", self.gender),
             ("Born", born),
             ("Mobile", self.phone),
             ("Other phone", self.alt_phone),
@@ -124,6 +127,7 @@ class PatientForm(QWidget):
             form,
             {
                 "full_name": self.name,
+                "gender": self.gender,
                 "date_of_birth": self.dob,
                 "age_years": self.age,
                 "phone": self.phone,
@@ -156,6 +160,7 @@ class PatientForm(QWidget):
         self.lines += [self.emergency_name, self.emergency_phone, self.id_number]
         for line in self.lines:
             line.returnPressed.connect(self.save)
+        self._blank()
 
     def _dob_known(self, known: bool) -> None:
         self.dob.setEnabled(known)
@@ -173,7 +178,7 @@ class PatientForm(QWidget):
             full_name=self.name.text(),
             gender=self.gender.currentData(),
             date_of_birth=clinic_time.day_of(d) if self.dob_known.isChecked() else None,
-            age_years=None if self.dob_known.isChecked() else self.age.value(),
+            age_years=None if self.dob_known.isChecked() or self.age.value() == NO_AGE else self.age.value(),
             phone=self.phone.text(),
             alternate_phone=self.alt_phone.text(),
             email=self.email.text(),
@@ -212,7 +217,11 @@ class PatientForm(QWidget):
         if isinstance(exc, PossibleDuplicates):
             names = "\n".join(f"  {c.code}  {c.full_name}  ({c.reason})" for c in exc.candidates)
             answer = QMessageBox.question(
-                self, "Possible duplicate", f"These patients look the same:\n{names}\n\nSave as a new patient anyway?"
+                self,
+                "Possible duplicate",
+                f"These patients look the same:\n{names}\n\nSave as a new patient anyway?",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                QMessageBox.StandardButton.No,  # the safe choice: Enter goes back to the form
             )
             if answer == QMessageBox.StandardButton.Yes:
                 self.save(allow_duplicates=True)
@@ -222,10 +231,23 @@ class PatientForm(QWidget):
     def clear(self) -> None:
         self.patient_id = None
         self.title.setText("New patient")
-        for w in self.lines:
-            w.clear()
+        self._blank()
         self.errors.clear()
         self.name.setFocus()
+
+    def _blank(self) -> None:
+        """Every field empty or unknown; the clinic's state is the only default."""
+        for w in self.lines:
+            w.clear()
+        self.id_number.setPlaceholderText(ID_NUMBER_HINT)
+        self.gender.setCurrentIndex(0)  # none: the desk asks
+        self.dob_known.setChecked(False)
+        self.dob.setDate(clinic_time.qtoday())
+        self.age.setValue(NO_AGE)
+        self.blood.setCurrentText("unknown")
+        self.state.setCurrentIndex(max(0, self.state.findData(self.session.desk.state_code)))
+        self.id_type.setCurrentText("none")
+        self.priority.setCurrentIndex(0)
 
     def show_patient(self, p: PatientView) -> None:
         self.patient_id = p.id
@@ -235,7 +257,7 @@ class PatientForm(QWidget):
         self.dob_known.setChecked(p.date_of_birth is not None and not p.dob_is_approximate)
         if p.date_of_birth:
             self.dob.setDate(QDate(p.date_of_birth.year, p.date_of_birth.month, p.date_of_birth.day))
-        self.age.setValue(p.age or 0)
+        self.age.setValue(NO_AGE if p.age is None else p.age)
         self.phone.setText(p.phone or "")
         self.alt_phone.setText(p.alternate_phone or "")
         self.email.setText(p.email or "")
