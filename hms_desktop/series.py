@@ -196,7 +196,7 @@ def next_gst_number(tx: Transaction, defn: SeriesDef, on: date, settings: Mappin
     if defn.kind != "gst":
         raise ValueError(f"{defn.name} is not a GST document series")
     start_month = int(str(settings.get("fiscal_year_start_month", 4)))
-    short = tx.session.execute(select(Workstation.short_code).where(Workstation.is_local.is_(True))).scalar()
+    short = local_short_code(tx)
     if not short:
         raise StoreError("This store has no workstation of its own; set it up (or enrol it) first.")
     prefix = short + defn.gst_letter
@@ -245,10 +245,17 @@ def workstation_letter(short_code: str | None) -> str:
     return letters
 
 
-def local_workstation_letter(tx: Transaction) -> str:
-    """This PC's letter (see ``workstation_letter``), cached for the transaction."""
+def local_short_code(tx: Transaction) -> str | None:
+    """This PC's workstation code (``WS01``), cached for the transaction."""
     info = tx.session.info
-    if "hms_ws_letter" not in info:
-        short = tx.session.execute(select(Workstation.short_code).where(Workstation.is_local.is_(True))).scalar()
-        info["hms_ws_letter"] = workstation_letter(short)
-    return str(info["hms_ws_letter"])
+    if "hms_ws_short" not in info:
+        info["hms_ws_short"] = tx.session.execute(
+            select(Workstation.short_code).where(Workstation.is_local.is_(True))
+        ).scalar()
+    short = info["hms_ws_short"]
+    return str(short) if short else None
+
+
+def local_workstation_letter(tx: Transaction) -> str:
+    """This PC's letter (see ``workstation_letter``)."""
+    return workstation_letter(local_short_code(tx))

@@ -10,7 +10,7 @@ from hms_desktop.clock import Clock
 from hms_desktop.context import Actor, Context
 from hms_desktop.runtime import context_for, local_workstation
 from hms_desktop.services.admin import auth
-from hms_desktop.services.admin.clinic_time import DEFAULT_ZONE, clinic_zone
+from hms_desktop.services.admin.clinic_time import DEFAULT_ZONE
 from hms_desktop.services.admin.desk import DeskSettings, desk_settings
 from hms_desktop.services.admin.sessions import SessionTokens
 from hms_desktop.storage.store import Store
@@ -31,7 +31,7 @@ class AppSession:
     @classmethod
     def open(cls, store: Store) -> AppSession:
         session = cls(store, context_for(store))
-        session.read_zone()
+        session.read_desk()
         return session
 
     @property
@@ -45,9 +45,10 @@ class AppSession:
     def clock(self) -> Clock:
         return self.base.clock
 
-    def read_zone(self) -> None:
-        """The clinic's time zone (every screen shows times in it); the default where none is set."""
-        self.zone = ZoneInfo(clinic_zone(self.base))
+    def read_desk(self) -> None:
+        """The clinic's settings every role's screens need, the time zone among them, in one read."""
+        self.desk = desk_settings(self.base)
+        self.zone = ZoneInfo(self.desk.timezone)
 
     @property
     def actor(self) -> Actor:
@@ -63,8 +64,7 @@ class AppSession:
     def login(self, email: str, password: str) -> SessionTokens:
         """Runs on the worker thread."""
         self.tokens = auth.login(self.base, email, password)
-        self.read_zone()
-        self.desk = desk_settings(self.base)
+        self.read_desk()
         return self.tokens
 
     def refresh(self) -> SessionTokens:

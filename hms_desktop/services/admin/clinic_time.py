@@ -8,7 +8,7 @@ from hms_desktop.clinic_time import DEFAULT_ZONE, age_on, local_now, local_today
 from hms_desktop.context import Context
 from hms_desktop.security.permissions import public
 
-__all__ = ["DEFAULT_ZONE", "age_on", "clinic_today", "clinic_zone", "local_now", "local_today", "zone_of"]
+__all__ = ["DEFAULT_ZONE", "age_on", "clinic_today", "local_now", "local_today", "zone_of"]
 
 
 @public
@@ -18,12 +18,3 @@ def clinic_today(ctx: Context) -> date:
 
     with ctx.transaction(readonly=True) as tx:
         return local_today(clinic_settings(tx.session), ctx.clock)
-
-
-@public
-def clinic_zone(ctx: Context) -> str:
-    """The clinic's time zone name (anyone may ask: every screen shows times in it)."""
-    from hms_desktop.settings import clinic_settings
-
-    with ctx.transaction(readonly=True) as tx:
-        return str(clinic_settings(tx.session).get("timezone") or DEFAULT_ZONE)

@@ -1,12 +1,13 @@
-"""What any signed-in screen may read of the clinic's settings (none of it is secret): the idle-lock minutes,
-the settings the code series read (prefixes, padding, numbering restart: the barcode scanner recognises every
-registered series with them), and the clinic's state (the default of a new patient's)."""
+"""What any signed-in screen may read of the clinic's settings (none of it is secret): the time zone, the
+idle-lock minutes, the settings the code series read (prefixes, padding, numbering restart: the barcode
+scanner recognises every registered series with them), and the clinic's state (a new patient's default)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
+from hms_desktop.clinic_time import DEFAULT_ZONE
 from hms_desktop.context import Context
 from hms_desktop.errors import NotFound
 from hms_desktop.security.permissions import public
@@ -18,6 +19,7 @@ __all__ = ["DeskSettings", "code_setting_keys", "desk_settings"]
 
 @dataclass(frozen=True, kw_only=True)
 class DeskSettings:
+    timezone: str = DEFAULT_ZONE  # every screen shows times in it
     idle_lock_minutes: int = int(DEFAULT_SETTINGS["idle_lock_minutes"])
     code_settings: dict[str, Any] = field(default_factory=dict)  # for hms_desktop.series.pattern / series_of
     state_code: str | None = None  # the clinic's GST state code, if set
@@ -43,6 +45,7 @@ def desk_settings(ctx: Context) -> DeskSettings:
         except NotFound:  # no hospital row yet: no state
             state = None
     return DeskSettings(
+        timezone=str(settings.get("timezone") or DEFAULT_ZONE),
         idle_lock_minutes=int(settings.get("idle_lock_minutes", DEFAULT_SETTINGS["idle_lock_minutes"])),
         code_settings={k: settings[k] for k in code_setting_keys() if k in settings},
         state_code=state,
