@@ -5,6 +5,7 @@ from db.base import Base
 from db.models import (  # noqa: F401 - imported for their tables
     audit,
     billing,
+    clinical,
     hospital,
     identity,
     insurance,

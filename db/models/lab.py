@@ -24,7 +24,8 @@ LAB_TEST_CATEGORIES = (
 )
 SAMPLE_TYPES = ("blood", "serum", "plasma", "urine", "stool", "sputum", "swab", "csf", "tissue", "other")
 LAB_PRIORITIES = ("routine", "urgent", "stat")
-LAB_ORDER_STATUSES = ("ordered", "sample_collected", "in_progress", "completed", "cancelled")
+# ordered -> sample_collected -> completed (result entered) -> verified (by a second user); or cancelled.
+LAB_ORDER_STATUSES = ("ordered", "sample_collected", "in_progress", "completed", "verified", "cancelled")
 RESULT_FLAGS = ("normal", "abnormal", "critical")
 
 
@@ -87,6 +88,10 @@ class LabOrder(TrackedMixin, Base):
     reported_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"), index=True)
     price_paise: Mapped[int] = Paise(default=0)
     invoice_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("invoices.id"), index=True)
+    sample_collected_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"), index=True)
+    verified_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"), index=True)
+    verified_at: Mapped[datetime | None]
+    cancelled_reason: Mapped[str | None] = mapped_column(String(300))
 
     __table_args__ = (
         one_of("priority", LAB_PRIORITIES),
@@ -101,6 +106,15 @@ class LabOrder(TrackedMixin, Base):
         CheckConstraint(
             "status <> 'completed' OR (completed_at IS NOT NULL AND reported_by_id IS NOT NULL)",
             name="completed_has_who_and_when",
+        ),
+        CheckConstraint(
+            "status <> 'verified' OR (verified_at IS NOT NULL AND verified_by_id IS NOT NULL "
+            "AND completed_at IS NOT NULL AND reported_by_id IS NOT NULL)",
+            name="verified_has_who_and_when",
+        ),
+        CheckConstraint(
+            "verified_by_id IS NULL OR reported_by_id IS NULL OR verified_by_id <> reported_by_id",
+            name="verified_by_second_user",
         ),
         Index("ix_lab_orders_status_priority_ordered_at", "status", "priority", "ordered_at"),
     )

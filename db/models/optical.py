@@ -112,6 +112,7 @@ class OpticalPrescription(TrackedMixin, Base):
     right_prism: Mapped[int | None] = mapped_column(Integer)
     right_prism_base: Mapped[str | None] = mapped_column(String(8))
     right_visual_acuity: Mapped[str | None] = mapped_column(String(16))
+    right_near_acuity: Mapped[str | None] = mapped_column(String(8))  # N-notation: "N6"
     right_pd_mm_tenths: Mapped[int | None] = mapped_column(Integer)
 
     left_sphere: Mapped[int | None] = mapped_column(Integer)
@@ -121,6 +122,7 @@ class OpticalPrescription(TrackedMixin, Base):
     left_prism: Mapped[int | None] = mapped_column(Integer)
     left_prism_base: Mapped[str | None] = mapped_column(String(8))
     left_visual_acuity: Mapped[str | None] = mapped_column(String(16))
+    left_near_acuity: Mapped[str | None] = mapped_column(String(8))  # N-notation: "N6"
     left_pd_mm_tenths: Mapped[int | None] = mapped_column(Integer)
 
     pd_mm_tenths: Mapped[int | None] = mapped_column(Integer)

@@ -47,6 +47,7 @@ MEDICINE_ROUTES = (
     "vaginal",
     "other",
 )
+FOOD_TIMINGS = ("before_food", "after_food", "with_food", "empty_stomach", "bedtime", "any")
 
 _FINALIZED = ", ".join(f"'{s}'" for s in PRESCRIPTION_FINALIZED_STATUSES)
 
@@ -72,6 +73,10 @@ class Prescription(TrackedMixin, Base):
     status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     finalized_at: Mapped[datetime | None]
+    # When the Rx was first printed or handed to the pharmacy: from then on a change is an amendment with a reason.
+    printed_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    consultation_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("consultations.id"), index=True)
 
     __table_args__ = (
         one_of("status", PRESCRIPTION_STATUSES),
@@ -101,9 +106,16 @@ class PrescriptionItem(TrackedMixin, Base):
     instructions: Mapped[str] = mapped_column(String(500), default="")
     quantity: Mapped[int] = mapped_column(Integer, default=0)
     line_no: Mapped[int] = mapped_column(Integer)
+    # The generic name (composition) and strength, printed in capitals on the Rx as Indian rules expect.
+    generic_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    strength: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    food_timing: Mapped[str] = mapped_column(String(16), default="any", server_default="any")
+    # Set when the doctor prescribed despite a recorded allergy that matches this medicine.
+    allergy_override_reason: Mapped[str | None] = mapped_column(String(300))
 
     __table_args__ = (
         one_of("route", MEDICINE_ROUTES),
+        one_of("food_timing", FOOD_TIMINGS),
         *non_negative("quantity"),
         CheckConstraint("duration_days IS NULL OR duration_days > 0", name="duration_days_positive"),
         CheckConstraint("line_no >= 1", name="line_no_positive"),

@@ -36,6 +36,8 @@ CATALOGUE: dict[str, str] = {
     "queue.manage": "Call next, skip and recall tokens",
     "doctors.view": "See doctors, schedules and fees",
     "doctors.manage": "Edit doctors, schedules, leaves and fees",
+    "clinical.vitals": "Record vitals and allergies",
+    "clinical.consult": "Open and complete consultations, record diagnoses",
     "prescriptions.view": "Read prescriptions",
     "prescriptions.create": "Write prescriptions",
     "prescriptions.update": "Amend prescriptions",
@@ -52,6 +54,7 @@ CATALOGUE: dict[str, str] = {
     "lab.view": "See lab orders and results",
     "lab.order": "Order lab tests",
     "lab.results": "Enter lab results",
+    "lab.verify": "Verify lab results entered by another user",
     "lab.catalog": "Edit the lab test catalogue",
     "billing.view": "See invoices and payments",
     "billing.create": "Create and issue invoices",
@@ -119,12 +122,12 @@ DEFAULT_ROLES: dict[str, tuple[str, set[str]]] = {
         "Calls patients, sees records and vitals",
         {"patients.view", "patients.update", "appointments.view", "appointments.checkin", "doctors.view"}
         | _area("queue")
-        | {"prescriptions.view", "lab.view", "notifications.view"},
+        | {"prescriptions.view", "lab.view", "notifications.view", "clinical.vitals"},
     ),
     "Doctor": (
         "Consultation: prescriptions, eye Rx, lab orders",
         {"patients.view", "patients.documents", "appointments.view", "appointments.update", "doctors.view"}
-        | _area("queue", "prescriptions")
+        | _area("queue", "prescriptions", "clinical")
         | {
             "optical.view",
             "optical.prescribe",
