@@ -33,8 +33,9 @@ class LabTest(TrackedMixin, Base):
     """A test the lab offers (catalog). Not one of the spec's tables: the spec's ``lab_orders`` "test type"
     needs a catalog to pick from and to price (``price_paise``, SAC code and GST rate for the invoice).
 
-    ``tat_hours`` is the usual turnaround time. ``parameters`` is the result template, a JSON list of
-    ``{"name", "unit", "ref_low", "ref_high", "ref_text"}`` objects that result entry starts from.
+    ``tat_hours`` is the usual turnaround time. ``parameters`` is the result template, a JSON list of parameter
+    objects (name, unit, numeric or text, reference ranges by sex and age, critical limits, choices): the shape
+    is documented and validated in ``hms_desktop.services.clinical.lab_parameters``.
     """
 
     __tablename__ = "lab_tests"
@@ -92,6 +93,7 @@ class LabOrder(TrackedMixin, Base):
     verified_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"), index=True)
     verified_at: Mapped[datetime | None]
     cancelled_reason: Mapped[str | None] = mapped_column(String(300))
+    notes: Mapped[str] = mapped_column(String(500), default="", server_default="")  # the doctor's, for the lab
 
     __table_args__ = (
         one_of("priority", LAB_PRIORITIES),

@@ -126,7 +126,14 @@ DEFAULT_ROLES: dict[str, tuple[str, set[str]]] = {
     ),
     "Doctor": (
         "Consultation: prescriptions, eye Rx, lab orders",
-        {"patients.view", "patients.documents", "appointments.view", "appointments.update", "doctors.view"}
+        {
+            "patients.view",
+            "patients.documents",
+            "appointments.view",
+            "appointments.create",
+            "appointments.update",
+            "doctors.view",
+        }
         | _area("queue", "prescriptions", "clinical")
         | {
             "optical.view",

@@ -9,11 +9,12 @@ Generated with ``python -m db.migrate revision`` and checked by hand:
 - ``prescriptions``: printed/sent instants and the consultation; ``prescription_items``: generic name, strength,
   food timing (CHECK), allergy override reason (the partial unique index is dropped and made again around the
   SQLite batch copy, as in 0004);
-- ``lab_orders``: who collected and who verified (a second user), the status ``verified``;
+- ``lab_orders``: who collected and who verified (a second user), the status ``verified``, the doctor's notes;
 - ``optical_prescriptions``: near visual acuity (N-notation) per eye;
 - the permission codes ``clinical.vitals``, ``clinical.consult`` and ``lab.verify``, given to the default roles
   that exist by name (Super Admin, Doctor, Nurse, Lab Technician) with the same ids on every PC
-  (``db.ids.stable_id``), so two PCs that migrate offline make one row each, not two that clash.
+  (``db.ids.stable_id``), so two PCs that migrate offline make one row each, not two that clash; and
+  ``appointments.create`` for the Doctor role (the doctor books the follow-up they set).
 """
 from collections.abc import Sequence
 
@@ -37,6 +38,8 @@ NEW_PERMISSIONS = {
     'clinical.vitals': ('Record vitals and allergies', ('Super Admin', 'Doctor', 'Nurse')),
     'clinical.consult': ('Open and complete consultations, record diagnoses', ('Super Admin', 'Doctor')),
     'lab.verify': ('Verify lab results entered by another user', ('Super Admin', 'Lab Technician')),
+    # an existing code newly given to a default role: a doctor books the follow-up they asked for
+    'appointments.create': ('Book appointments', ('Doctor',)),
 }
 
 
@@ -257,6 +260,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('verified_by_id', sa.Uuid(), nullable=True))
         batch_op.add_column(sa.Column('verified_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('cancelled_reason', sa.String(length=300), nullable=True))
+        batch_op.add_column(sa.Column('notes', sa.String(length=500), server_default='', nullable=False))
         batch_op.create_index(batch_op.f('ix_lab_orders_sample_collected_by_id'), ['sample_collected_by_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_lab_orders_verified_by_id'), ['verified_by_id'], unique=False)
         batch_op.create_foreign_key(batch_op.f('fk_lab_orders_verified_by_id_users'), 'users', ['verified_by_id'], ['id'])
@@ -333,6 +337,7 @@ def downgrade() -> None:
         batch_op.drop_constraint(batch_op.f('ck_lab_orders_verified_has_who_and_when'), type_='check')
         batch_op.drop_constraint(batch_op.f('ck_lab_orders_status'), type_='check')
         batch_op.create_check_constraint(batch_op.f('ck_lab_orders_status'), sa.text(f"status IN ({OLD_LAB})"))
+        batch_op.drop_column('notes')
         batch_op.drop_column('cancelled_reason')
         batch_op.drop_column('verified_at')
         batch_op.drop_column('verified_by_id')

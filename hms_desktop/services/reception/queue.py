@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 
+from db.models.clinical import Consultation
 from db.models.patients import Patient
 from db.models.scheduling import (
     QUEUE_PRIORITY_EMERGENCY,
@@ -258,7 +259,26 @@ def _doctor(tx: Transaction, doctor_id: uuid.UUID) -> Doctor:
     return d
 
 
-def _finish(tx: Transaction, entry: AppointmentQueueEntry) -> None:
+def start_entry(tx: Transaction, entry: AppointmentQueueEntry) -> None:
+    """The doctor opens a waiting or called patient: the entry is ``in_consultation`` (called now if it had not
+    been), the appointment ``in_progress``. Used by the consultation service (``services.clinical``)."""
+    if entry.status not in ("waiting", "called"):
+        raise Conflict(
+            f"Token {token_label(entry)} is {entry.status.replace('_', ' ')}; only a waiting or called patient "
+            "can be seen" + (" (recall them first)." if entry.status == "skipped" else ".")
+        )
+    appt = tx.session.get(Appointment, entry.appointment_id)
+    assert appt is not None
+    now = tx.ctx.clock.now()
+    if appt.status == "checked_in":
+        transition(tx, appt, "in_progress")
+    if entry.called_at is None:
+        entry.called_at, entry.call_count = now, entry.call_count + 1
+    entry.status, entry.started_at = "in_consultation", now
+
+
+def finish_entry(tx: Transaction, entry: AppointmentQueueEntry) -> None:
+    """The patient leaves the doctor: the entry is ``done`` and the appointment ``completed`` (both logged)."""
     appt = tx.session.get(Appointment, entry.appointment_id)
     assert appt is not None
     now = tx.ctx.clock.now()
@@ -268,6 +288,24 @@ def _finish(tx: Transaction, entry: AppointmentQueueEntry) -> None:
     entry.status, entry.finished_at = "done", now
 
 
+def _refuse_open_consultation(tx: Transaction, entry: AppointmentQueueEntry, doctor: Doctor) -> None:
+    """The doctor is writing this patient's consultation (Doctor dock): the desk's Call next must not end the
+    visit under them (no fee, notes half-saved). The doctor completes it, which calls the next patient."""
+    open_id = tx.session.scalar(
+        select(Consultation.id).where(
+            Consultation.appointment_id == entry.appointment_id,
+            Consultation.status == "in_progress",
+            Consultation.deleted_at.is_(None),
+        )
+    )
+    if open_id is not None:
+        name = _booked(tx, [entry])[entry.appointment_id][2]
+        raise Conflict(
+            f"{doctor.display_name} is still with {name} (token {token_label(entry)}); "
+            "the doctor completes the visit in the Doctor screen, which calls the next patient."
+        )
+
+
 @requires("queue.manage")
 def call_next(ctx: Context, doctor_id: uuid.UUID) -> QueueEntryView | None:
     """Finish the patient with the doctor (if any) and call the next one; None when nobody is waiting."""
@@ -275,7 +313,8 @@ def call_next(ctx: Context, doctor_id: uuid.UUID) -> QueueEntryView | None:
         doctor = _doctor(tx, doctor_id)
         today = local_now(clinic_settings(tx.session), ctx.clock).date()
         for current in _entries(tx, doctor.id, today, ("called", "in_consultation")):
-            _finish(tx, current)
+            _refuse_open_consultation(tx, current, doctor)
+            finish_entry(tx, current)
         waiting = _order(_entries(tx, doctor.id, today, ("waiting",)))
         if not waiting:
             tx.commit()
