@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from db.models.scheduling import Appointment
 from hms_desktop.clinic_setup import create_clinic
 from hms_desktop.context import Actor, Context
+from hms_desktop.demo_clinical import seed_clinical, vitals_for_queue
 from hms_desktop.runtime import context_for
 from hms_desktop.services.admin.clinic_time import clinic_today
 from hms_desktop.services.admin.setup import AdminInput, HospitalInput
@@ -24,13 +25,14 @@ from hms_desktop.services.reception.doctor_fees import FeeInput, set_fee
 from hms_desktop.services.reception.doctor_schedules import ScheduleInput, set_weekly_schedule
 from hms_desktop.services.reception.doctors import DoctorInput, create_doctor, list_doctors
 from hms_desktop.services.reception.patients import PatientInput, register_patient
-from hms_desktop.services.reception.queue import call_next, check_in
+from hms_desktop.services.reception.queue import call_next, check_in, queue_for
 from hms_desktop.storage.paths import StorePaths
 from hms_desktop.storage.store import Store, open_store
 
 PASSPHRASE = "hms demo clinic - not a secret"
 ADMIN = ("admin@demo.hms.in", "Lotus-Pond-2026!")
 RECEPTION = ("reception@demo.hms.in", "Banyan-Tree-2026")
+DOCTOR_PASSWORD = "Neem-Leaf-2026"  # every demo doctor's
 HINT = (
     "Demo clinic (synthetic data). Sign in as the receptionist: reception@demo.hms.in / Banyan-Tree-2026, "
     "or as the administrator: admin@demo.hms.in / Lotus-Pond-2026!"
@@ -110,7 +112,7 @@ def _create(paths: StorePaths) -> None:
     for d in DOCTORS:
         user = create_user(
             ctx,
-            UserInput(d.email, d.name.removeprefix("Dr "), "Neem-Leaf-2026", ["Doctor"], must_change_password=False),
+            UserInput(d.email, d.name.removeprefix("Dr "), DOCTOR_PASSWORD, ["Doctor"], must_change_password=False),
         )
         doc = create_doctor(
             ctx, DoctorInput(user.id, d.name, d.specialization, "MBBS, MD", d.registration, "Karnataka Medical Council")
@@ -119,6 +121,7 @@ def _create(paths: StorePaths) -> None:
         set_weekly_schedule(ctx, doc.id, sessions)
         set_fee(ctx, doc.id, FeeInput("opd", "500", 0, today - timedelta(days=30)))
         set_fee(ctx, doc.id, FeeInput("follow_up", "300", 7, today - timedelta(days=30)))
+    seed_clinical(ctx)
     rng = random.Random(2026)
     for i in range(150):
         female = i % 2 == 0
@@ -156,4 +159,5 @@ def ensure_today(ctx: Context) -> None:
             a = book_appointment(ctx, BookingInput(pid, doctor.id, today, slot.start))
             if slot is free[0] or rng.random() < 0.6:
                 check_in(ctx, a.id)
+        vitals_for_queue(ctx, queue_for(ctx, doctor.id), rng)  # the nurse's, before the doctor calls
         call_next(ctx, doctor.id)

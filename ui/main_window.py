@@ -33,6 +33,7 @@ SHORTCUTS: tuple[tuple[str, str, str], ...] = (
     ("call_next", "F9", "Call the next token"),
     ("lock", "Ctrl+L", "Lock the screen"),
 )
+ACTION_PREFERENCE = ("doctor", "reception")
 
 
 class MainWindow(QMainWindow):
@@ -101,6 +102,18 @@ class MainWindow(QMainWindow):
         spec = next(s for s in DOCKS if s.key == key)
         self._build(spec)
         return self._built[key]
+
+    def owns_action(self, key: str) -> bool:
+        """Whether dock ``key`` should answer a window shortcut (F9) that several docks know: the dock holding
+        the keyboard focus; with the focus in none of them, the first visible one of ``ACTION_PREFERENCE`` (a
+        doctor's F9 calls their own next patient, not the front desk's)."""
+        focus = QApplication.focusWidget()
+        built = [k for k, d in self.docks.items() if d.isVisible() and k in self._built]
+        visible = sorted(built, key=lambda k: ACTION_PREFERENCE.index(k) if k in ACTION_PREFERENCE else 99)
+        for k in visible:
+            if focus is not None and self.docks[k].isAncestorOf(focus):
+                return k == key
+        return bool(visible) and visible[0] == key
 
     def offered(self) -> list[str]:
         return list(self.docks)

@@ -94,16 +94,58 @@ def main(out: str = "docs/screenshots") -> list[Path]:
                     save(window, f"{key}-{tabs.tabText(tab).lower().replace(' ', '-')}")
             else:
                 save(window, key)
+        window.close()
+        doctor_screens(app, session, Path(tmp), save)
         board = WaitingRoomWindow(session)
         board.resize(1600, 900)
         board.show()
         save(board, "waiting-room")
         board.close()
-        window.close()
         store.close()
     for path in written:
         print(path)
     return written
+
+
+def doctor_screens(app: QApplication, session: object, tmp: Path, save: object) -> None:
+    """The Doctor dock at 1366x768 (the common consultation-room monitor), signed in as the demo's first doctor,
+    with the called patient open: a coded diagnosis and a prescription from a template."""
+    from hms_desktop.demo import DOCTOR_PASSWORD, DOCTORS
+    from ui.main_window import MainWindow
+    from ui.qt import QSettings
+    from ui.session import AppSession
+
+    assert isinstance(session, AppSession) and callable(save)
+    session.logout()
+    session.login(DOCTORS[0].email, DOCTOR_PASSWORD)
+    window = MainWindow(session, QSettings(str(tmp / "doctor.ini"), QSettings.Format.IniFormat))
+    window.resize(1366, 768)
+    window.show()
+    for key, other in window.docks.items():
+        other.setVisible(key == "doctor")
+    dock = window.dock_widget("doctor")
+    settle(app)
+    dock.queue.open_row(0)
+    settle(app)
+    dock.consult.complaint.setText("Fever with body ache for 2 days, dry cough")
+    dock.consult.findings.setPlainText("Throat congested. Chest clear. No rash.")
+    dock.consult.dx_search.setText("J06.9")
+    settle(app)
+    dock.consult._enter()
+    dock.consult._follow_up_in(7)
+    dock.rx.templates.setCurrentIndex(max(0, dock.rx.templates.findText("Viral fever", flags=_contains())))
+    dock.rx.apply_template()
+    settle(app)
+    for index in range(dock.tabs.count()):
+        dock.tabs.setCurrentIndex(index)
+        save(window, f"doctor-{dock.tabs.tabText(index).lower().replace(' ', '-')}")
+    window.close()
+
+
+def _contains() -> object:
+    from ui.qt import Qt
+
+    return Qt.MatchFlag.MatchContains
 
 
 if __name__ == "__main__":

@@ -26,6 +26,8 @@ class DockSpec:
 
 DOCKS: tuple[DockSpec, ...] = (
     DockSpec("reception", "Reception", ("patients.view", "appointments.view"), "ui.docks.reception.widget:Reception"),
+    DockSpec("doctor", "Doctor", ("clinical.consult", "clinical.vitals"), "ui.docks.doctor.widget:DoctorDock"),
+    DockSpec("pharmacy", "Pharmacy", ("pharmacy.dispense",), "ui.docks.pharmacy.widget:PharmacyDock"),
     DockSpec(
         "admin",
         "Admin",
@@ -34,4 +36,5 @@ DOCKS: tuple[DockSpec, ...] = (
         "right",
     ),
     DockSpec("audit", "Audit", ("audit.view",), "ui.docks.audit.widget:AuditDock", "right"),
+    DockSpec("lab", "Lab", ("lab.results", "lab.verify"), "ui.docks.lab.widget:LabDock"),
 )

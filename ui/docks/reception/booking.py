@@ -116,7 +116,8 @@ class BookingPanel(QWidget):
 
     def load_doctors(self) -> None:
         ctx = self.session.ctx
-        run(self, list_doctors, ctx, done=self._doctors)
+        if self.session.can("doctors.view"):  # a pharmacist or lab technician sees patients, not doctors' days
+            run(self, list_doctors, ctx, done=self._doctors)
 
     def _doctors(self, doctors: list[Any]) -> None:
         self.doctor.blockSignals(True)

@@ -79,7 +79,8 @@ class QueuePanel(QWidget):
         self.doctor.currentIndexChanged.connect(lambda _i: self.refresh())
         self.dirty = False  # something changed while a fetch was on its way, or while hidden
         session.changes.changed.connect(self.on_changes)
-        run(self, list_doctors, session.ctx, done=self._doctors)
+        if session.can("doctors.view"):  # a pharmacist or lab technician sees patients, not doctors' days
+            run(self, list_doctors, session.ctx, done=self._doctors)
 
     def _doctors(self, doctors: list[Any]) -> None:
         self.doctor.blockSignals(True)

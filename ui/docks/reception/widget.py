@@ -162,6 +162,6 @@ class Reception(QWidget):
         elif key == "check_in":
             self.tabs.setCurrentIndex(1)
             self.booking.check_in()
-        elif key == "call_next":
+        elif key == "call_next" and self.window_.owns_action("reception"):
             self.tabs.setCurrentIndex(2)
             self.queue.call_next()
