@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from db.models.scheduling import Appointment
 from hms_desktop.clinic_setup import create_clinic
 from hms_desktop.context import Actor, Context
-from hms_desktop.demo_clinical import seed_clinical, vitals_for_queue
+from hms_desktop.demo_clinical import lab_orders_for_queue, seed_clinical, vitals_for_queue
 from hms_desktop.runtime import context_for
 from hms_desktop.services.admin.clinic_time import clinic_today
 from hms_desktop.services.admin.setup import AdminInput, HospitalInput
@@ -35,7 +35,8 @@ RECEPTION = ("reception@demo.hms.in", "Banyan-Tree-2026")
 DOCTOR_PASSWORD = "Neem-Leaf-2026"  # every demo doctor's
 HINT = (
     "Demo clinic (synthetic data). Sign in as the receptionist: reception@demo.hms.in / Banyan-Tree-2026, "
-    "or as the administrator: admin@demo.hms.in / Lotus-Pond-2026!"
+    "a doctor: meera@demo.hms.in / Neem-Leaf-2026, the lab: lab@demo.hms.in / Tulsi-Leaf-2026, "
+    "or the administrator: admin@demo.hms.in / Lotus-Pond-2026!"
 )
 FIRST_F = (
     "Aditi Ananya Asha Bhavna Deepa Divya Gita Isha Jaya Kavya Lakshmi Meena Neha Pooja Priya Rekha Sunita Zoya".split()
@@ -153,7 +154,8 @@ def ensure_today(ctx: Context) -> None:
 
         patients = list(tx.session.scalars(select(Patient.id).order_by(Patient.code).limit(40)))
     rng = random.Random(today.toordinal())
-    for doctor in list_doctors(ctx):
+    doctors = list_doctors(ctx)
+    for doctor in doctors:
         free = [s for s in day_slots(ctx, doctor.id, today).slots if s.state == "free"]
         for slot, pid in zip(free[:8], rng.sample(patients, k=min(8, len(patients))), strict=False):
             a = book_appointment(ctx, BookingInput(pid, doctor.id, today, slot.start))
@@ -161,3 +163,6 @@ def ensure_today(ctx: Context) -> None:
                 check_in(ctx, a.id)
         vitals_for_queue(ctx, queue_for(ctx, doctor.id), rng)  # the nurse's, before the doctor calls
         call_next(ctx, doctor.id)
+    queues = [queue_for(ctx, d.id) for d in doctors]
+    if queues:
+        lab_orders_for_queue(ctx, max(queues, key=lambda q: len(q.waiting)))

@@ -8,7 +8,8 @@ from decimal import Decimal
 
 from hms_desktop.context import Context
 from hms_desktop.services.admin.users import UserInput, create_user
-from hms_desktop.services.clinical.lab_catalog import load_demo_lab_tests
+from hms_desktop.services.clinical.lab_catalog import load_demo_lab_tests, search_lab_tests
+from hms_desktop.services.clinical.lab_orders import order_lab_tests
 from hms_desktop.services.clinical.medicine_search import load_demo_catalog, search_medicines
 from hms_desktop.services.clinical.prescription_input import PrescriptionItemInput
 from hms_desktop.services.clinical.rx_templates import save_template
@@ -94,3 +95,10 @@ def vitals_for_queue(ctx: Context, view: QueueView, rng: random.Random) -> None:
             ),  # fmt: skip
             appointment_id=e.appointment_id,
         )
+
+
+def lab_orders_for_queue(ctx: Context, view: QueueView) -> None:
+    """Two of the morning's patients sent to the lab (a CBC, an urgent fasting sugar): the Lab dock's worklist."""
+    for entry, (code, priority) in zip(view.waiting[:2], (("CBC", "routine"), ("FBS", "urgent")), strict=False):
+        test = next(t for t in search_lab_tests(ctx, code) if t.code == code)
+        order_lab_tests(ctx, entry.patient_id, [test.id], appointment_id=entry.appointment_id, priority=priority)

@@ -87,6 +87,9 @@ def main(out: str = "docs/screenshots") -> list[Path]:
                     widget.tabs.setCurrentIndex(tab)
                     save(window, f"reception-{widget.tabs.tabText(tab).lower()}")
                 continue
+            if key == "lab":
+                settle(app)
+                widget.worklist.table.selectRow(0)
             tabs = getattr(widget, "tabs", None)
             if tabs is not None:
                 for tab in range(tabs.count()):
