@@ -19,6 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from sqlalchemy import select
+
 from db.models.clinical import Consultation
 from db.models.patients import Patient
 from db.models.pharmacy import Medicine
@@ -253,4 +255,9 @@ def clean_items(tx: Transaction, items: Sequence[PrescriptionItemInput]) -> list
         raise ValidationError("items", "Add at least one medicine.")
     if len(items) > MAX_ITEMS:
         raise ValidationError("items", f"A prescription can have at most {MAX_ITEMS} medicines.")
-    return [clean_item(tx, i, item) for i, item in enumerate(items)]
+    wanted = {i.medicine_id for i in items if isinstance(i.medicine_id, uuid.UUID)}
+    # One query; held here so clean_item's session.get finds each in the (weak) identity map.
+    held = list(tx.session.scalars(select(Medicine).where(Medicine.id.in_(wanted)))) if wanted else []
+    cleaned = [clean_item(tx, i, item) for i, item in enumerate(items)]
+    del held
+    return cleaned

@@ -30,6 +30,7 @@ from datetime import datetime, time
 
 from sqlalchemy import select
 
+from db.ids import uuid7
 from db.models.prescriptions import Prescription, PrescriptionItem, PrescriptionVersion
 from db.models.scheduling import Doctor
 from hms_desktop.audit.trail import record
@@ -132,20 +133,28 @@ def _checked_items(
 
 
 def _write_lines(
-    tx: Transaction, rx: Prescription, items: list[CleanItem], overrides: dict[int, list[AllergyMatch]]
+    tx: Transaction,
+    rx: Prescription,
+    items: list[CleanItem],
+    overrides: dict[int, list[AllergyMatch]],
+    *,
+    new: bool = False,
 ) -> None:
-    """Make the live lines ``items`` (position = line_no): keep identical lines, soft-delete the others, add new."""
+    """Make the live lines ``items`` (position = line_no): keep identical lines, soft-delete the others, add new.
+    The lines are flushed together (their ids are made here, so an override's audit record can name one)."""
     now = tx.ctx.clock.now()
-    live = _live_lines(tx, rx.id)
+    live = _live_lines(tx, rx.id) if not new else {}
     keep = {n for n, row in live.items() if n <= len(items) and _row_content(row) == items[n - 1].content()}
     for n, row in live.items():
         if n not in keep:
             row.deleted_at = now
-    tx.session.flush()  # the partial unique index on live line numbers: old lines go before new ones arrive
+    if live:
+        tx.session.flush()  # the partial unique index on live line numbers: old lines go before new ones arrive
     for i, it in enumerate(items):
         if i + 1 in keep:
             continue
         line = PrescriptionItem(
+            id=uuid7(),
             prescription_id=rx.id,
             medicine_id=it.medicine_id,
             medicine_name=it.medicine_name,
@@ -162,7 +171,6 @@ def _write_lines(
             allergy_override_reason=it.allergy_override_reason or None,
         )
         tx.session.add(line)
-        tx.session.flush()
         if i in overrides:
             found = overrides[i]
             allergens = ", ".join(m.allergy.allergen for m in found)
@@ -234,6 +242,7 @@ def save_prescription(ctx: Context, data: PrescriptionInput) -> PrescriptionView
         settings = clinic_settings(tx.session)
         now = ctx.clock.now()
         rx = Prescription(
+            id=uuid7(),  # made here, so the header and its lines go to the store in one flush
             code=next_code(tx, PRESCRIPTIONS.resolve(settings), local_today(settings, ctx.clock)),
             patient_id=clean.patient.id,
             doctor_id=doctor.id,
@@ -249,8 +258,7 @@ def save_prescription(ctx: Context, data: PrescriptionInput) -> PrescriptionView
             finalized_at=None if data.draft else now,
         )
         tx.session.add(rx)
-        tx.session.flush()
-        _write_lines(tx, rx, items, overrides)
+        _write_lines(tx, rx, items, overrides, new=True)
         write_version(tx, rx, reason="", amendment=False, request_id=str(data.request_id) if data.request_id else None)
         result = view(tx.session, rx)
         tx.commit()
