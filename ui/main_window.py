@@ -256,6 +256,9 @@ class MainWindow(QMainWindow):
             "<p>A barcode scanner works anywhere in the window: scan a patient's card to open the patient.</p>"
             "<p><b>F11</b> opens or closes the waiting-room display. On the display: <b>F11</b> full screen on or"
             " off, <b>Esc</b> leaves full screen, then closes it; <b>Ctrl+W</b> closes it.</p>"
+            "<p>Doctor screen: <b>F9</b> calls the next patient (an open visit is completed first), <b>Enter</b>"
+            " on a token opens the patient, <b>Ctrl+S</b> saves the notes and diagnoses (or the prescription, on"
+            " its tab), <b>Ctrl+Enter</b> completes the visit. Lab screen: <b>Enter</b> moves to the next value.</p>"
         )
         QMessageBox.information(self, "Keyboard shortcuts", f"<table cellpadding=4>{rows}</table>{extra}")
 
