@@ -121,14 +121,25 @@ def test_a_receptionist_is_not_offered_admin(qtbot: Any, store: Store, make_user
     assert all(a.text() != "Admin" for a in window.view_menu.actions())
 
 
-def test_layout_is_saved_and_restored(qtbot: Any, store: Store, tmp_path: Path) -> None:
+def test_layout_is_saved_per_user_restored_and_reset(qtbot: Any, store: Store, make_user: Any, tmp_path: Path) -> None:
     window = signed_in_window(qtbot, store, tmp_path)
+    assert window.docks["admin"] in window.tabifiedDockWidgets(window.docks["reception"])  # one group of tabs
     window.docks["reception"].hide()
     window.close()
     settings = QSettings(str(tmp_path / "ui.ini"), QSettings.Format.IniFormat)
-    assert settings.value("main/state") is not None
+    assert settings.value(f"layout/{ADMIN_EMAIL}/state") is not None
     again = signed_in_window(qtbot, store, tmp_path)
-    assert not again.docks["reception"].isVisible()
+    assert not again.docks["reception"].isVisible()  # the admin's own layout came back
+    again.close()
+    make_user("Receptionist", email="desk@sunrise.example.in", password="Saffron-Teapot-2027")
+    desk = signed_in_window(qtbot, store, tmp_path, "desk@sunrise.example.in", "Saffron-Teapot-2027")
+    assert desk.docks["reception"].isVisible()  # another user is not given the admin's layout
+    desk.close()
+    admin = signed_in_window(qtbot, store, tmp_path)
+    admin.reset_layout()
+    assert admin.docks["reception"].isVisible()
+    fresh = QSettings(str(tmp_path / "ui.ini"), QSettings.Format.IniFormat)
+    assert fresh.value(f"layout/{ADMIN_EMAIL}/state") is None  # the saved layout is forgotten
 
 
 def test_idle_lock_keeps_the_work(qtbot: Any, store: Store, tmp_path: Path) -> None:

@@ -17,6 +17,8 @@ from ui.qt import (
     QMessageBox,
     QSettings,
     Qt,
+    QTabWidget,
+    QTimer,
     QWidget,
     Signal,
 )
@@ -34,6 +36,8 @@ SHORTCUTS: tuple[tuple[str, str, str], ...] = (
     ("lock", "Ctrl+L", "Lock the screen"),
 )
 ACTION_PREFERENCE = ("doctor", "reception")
+# The module in front when a user's layout is new: the most specific of the ones their roles offer.
+MODULE_PREFERENCE = ("doctor", "lab", "pharmacy", "reception", "admin", "audit")
 
 
 class MainWindow(QMainWindow):
@@ -49,9 +53,12 @@ class MainWindow(QMainWindow):
         self._waiting_room: WaitingRoomWindow | None = None
         self._closed_waiting_room: WaitingRoomWindow | None = None
         self._built: dict[str, QWidget] = {}
+        self.leaving = False  # set on log out and quit
+        self.chosen = False  # set when a module is opened by name (a shortcut, a scan)
         self.setWindowTitle("HMS Desktop")
         self.setObjectName("mainWindow")
         self.setDockNestingEnabled(True)
+        self.setTabPosition(Qt.DockWidgetArea.AllDockWidgetAreas, QTabWidget.TabPosition.North)
         # No central widget: the docks share the whole window (an empty window means: open one from View).
         self._menus()
         for spec in DOCKS:
@@ -75,8 +82,11 @@ class MainWindow(QMainWindow):
         dock = QDockWidget(spec.title, self)
         dock.setObjectName(f"dock_{spec.key}")
         dock.setWidget(QWidget())
-        area = Qt.DockWidgetArea.LeftDockWidgetArea if spec.area == "left" else Qt.DockWidgetArea.RightDockWidgetArea
-        self.addDockWidget(area, dock)
+        # Every module is a tab of one group by default, so the one in use fills the window (ten modules fit a
+        # 1366x768 screen); the user may still split, float and move them, and the layout is kept per user.
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
+        if self.docks:
+            self.tabifyDockWidget(next(iter(self.docks.values())), dock)
         dock.hide()  # built when first shown (the View menu, a shortcut, or a restored layout)
 
         def shown(visible: bool) -> None:
@@ -88,7 +98,7 @@ class MainWindow(QMainWindow):
         self.view_menu.addAction(dock.toggleViewAction())
 
     def _build(self, spec: DockSpec) -> None:
-        if spec.key in self._built:
+        if spec.key in self._built or self.leaving:
             return
         widget = spec.build(self)
         self._built[spec.key] = widget
@@ -97,6 +107,7 @@ class MainWindow(QMainWindow):
     def dock_widget(self, key: str) -> Any:
         """The module's widget, built (and the dock shown) if it was not yet."""
         dock = self.docks[key]
+        self.chosen = True  # a module was asked for: the default front tab must not cover it
         dock.show()
         dock.raise_()
         spec = next(s for s in DOCKS if s.key == key)
@@ -134,6 +145,7 @@ class MainWindow(QMainWindow):
         self.waiting_room_action.setShortcut(QKeySequence("F11"))
         self.waiting_room_action.toggled.connect(self.set_waiting_room)
         self.view_menu.addAction(self.waiting_room_action)
+        self._act(self.view_menu, "Reset layout", self.reset_layout)
         self.view_menu.addSeparator()
         help_menu = bar.addMenu("&Help")
         self._act(help_menu, "Keyboard shortcuts", self.show_shortcuts, "F1")
@@ -170,21 +182,48 @@ class MainWindow(QMainWindow):
 
     # --- layout persistence
 
+    def _layout_key(self, what: str) -> str:
+        """Each user's own layout: a dock one user floated stays where it was for them only."""
+        return f"layout/{self.session.actor.email}/{what}"
+
     def _restore(self) -> None:
-        geometry = self.settings.value("main/geometry")
-        state = self.settings.value("main/state")
+        geometry = self.settings.value(self._layout_key("geometry"))
+        state = self.settings.value(self._layout_key("state"))
         if geometry is not None:
             self.restoreGeometry(geometry)
         else:
-            self.resize(1280, 800)
-        if state is not None:
-            self.restoreState(state)
-        elif "reception" in self.docks:
-            self.docks["reception"].show()
+            self.resize(1280, 760)
+        if state is None or not self.restoreState(state):
+            self.default_layout()
+
+    def default_layout(self) -> None:
+        """All offered modules as tabs of one group, the one this user works in most in front."""
+        docks = list(self.docks.values())
+        for dock in docks:
+            if dock.isFloating():
+                dock.setFloating(False)
+        for dock in docks[1:]:
+            self.tabifyDockWidget(docks[0], dock)
+        for dock in docks:
+            dock.show()
+        front = next((k for k in MODULE_PREFERENCE if k in self.docks), None)
+        if front is not None:
+            QTimer.singleShot(0, lambda: self._raise_front(front))  # once the window is up: the tabs exist then
+
+    def _raise_front(self, key: str) -> None:
+        if not self.leaving and not self.chosen:  # signing out, or a module was opened meanwhile
+            self.docks[key].raise_()
+
+    def reset_layout(self) -> None:
+        """View > Reset layout: the default tabs again, and the saved layout of this user forgotten."""
+        self.settings.remove(self._layout_key("state"))
+        self.settings.sync()
+        self.chosen = False
+        self.default_layout()
 
     def save_layout(self) -> None:
-        self.settings.setValue("main/geometry", self.saveGeometry())
-        self.settings.setValue("main/state", self.saveState())
+        self.settings.setValue(self._layout_key("geometry"), self.saveGeometry())
+        self.settings.setValue(self._layout_key("state"), self.saveState())
         self.settings.sync()
 
     def closeEvent(self, event: Any) -> None:  # noqa: N802 - Qt's name
@@ -194,6 +233,7 @@ class MainWindow(QMainWindow):
 
     def quit(self) -> None:
         """File > Quit: every window closes and the application ends."""
+        self.leaving = True
         self.close_waiting_room()
         self.close()
         QApplication.quit()
@@ -212,6 +252,7 @@ class MainWindow(QMainWindow):
         from ui.worker import run
 
         self.save_layout()
+        self.leaving = True
         self.close_waiting_room()
         run(self, self.session.logout, done=lambda _r: self.logged_out.emit(), label="Signing out...")
 

@@ -105,7 +105,8 @@ class DoctorDock(QWidget):
         window.action.connect(self.on_action)
         self._set_visit(None)
         run(self, list_doctors, self.session.ctx, done=self._doctors)
-        run(None, warm_searches, self.session.ctx)  # the first keystroke should not build the search indexes
+        # the first keystroke should not build the search indexes; a warm-up that fails only costs that wait
+        run(None, warm_searches, self.session.ctx, failed=lambda _e: None)
 
     # --- whose queue
 
