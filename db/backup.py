@@ -3,7 +3,8 @@
 A backup is a complete SQLCipher database written by ``sqlcipher_export`` inside one read transaction (one
 consistent snapshot), keyed with the backup key (the clinic's recovery key). It is written to a temporary
 name, verified (opened, ``cipher_integrity_check``, ``integrity_check``, ``foreign_key_check``, a known
-schema version) and only then renamed to its final name.
+schema version) and only then renamed to its final name. A backup about to be restored is also checked to
+hold exactly the schema objects the migrations make (``schema=True``, ``db.schema_guard``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 import sqlcipher3.dbapi2 as dbapi
 
+from db import schema_guard
 from db.engine import StoreKey, connect, fsync_dir, uri
 from db.errors import BackupInvalid, StoreError
 from db.migrate import known_revisions
@@ -46,8 +48,10 @@ def inspect_connection(conn: Any) -> FileReport:
     return FileReport(revision, cipher, integrity, fk)
 
 
-def verify_file(path: Path, key: StoreKey) -> FileReport:
-    """Open ``path`` read-only with ``key`` and check it whole; ``BackupInvalid`` when it is not good."""
+def verify_file(path: Path, key: StoreKey, *, schema: bool = False) -> FileReport:
+    """Open ``path`` read-only with ``key`` and check it whole; ``BackupInvalid`` when it is not good.
+
+    With ``schema``, its schema objects must also be exactly those the migrations make for its version."""
     if not Path(path).is_file():
         raise BackupInvalid(f"There is no file at {path}.")
     try:
@@ -59,6 +63,7 @@ def verify_file(path: Path, key: StoreKey) -> FileReport:
         ) from exc
     try:
         report = inspect_connection(conn)
+        objects = schema_guard.objects_of(conn) if schema else None
     except Exception as exc:  # sqlcipher raises DatabaseError on a damaged page
         raise BackupInvalid(f"{Path(path).name} is damaged and cannot be used ({exc}).") from exc
     finally:
@@ -70,6 +75,12 @@ def verify_file(path: Path, key: StoreKey) -> FileReport:
     if report.revision not in known_revisions():
         raise BackupInvalid(
             f"{Path(path).name} was written by a newer version of HMS Desktop; install that version to restore it."
+        )
+    odd = schema_guard.compare(objects, report.revision) if objects is not None else []
+    if odd:
+        raise BackupInvalid(
+            f"{Path(path).name} does not have the schema HMS makes ({schema_guard.summary(odd)}); it may have been "
+            "tampered with and cannot be restored."
         )
     return report
 

@@ -1,5 +1,8 @@
 """Health checks of an open store: the file, the schema, and every cached balance against its ledger.
 
+The schema check compares every table, index, trigger and view with what the migrations make for the store's
+schema version (``db.schema_guard``): a planted trigger or view, or a changed one, fails it by name.
+
 A cached balance is a number kept on a row for speed that must equal the sum of an append-only ledger:
 batch and product stock against ``stock_movements``, invoice paid/refunded amounts against ``payments``
 and ``refunds``. Each query returns the rows that disagree (none when all is well).
@@ -14,7 +17,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from db import schema_guard
 from db.backup import inspect_connection
+from db.migrate import known_revisions
 
 BALANCE_CHECKS: dict[str, str] = {
     # stock: the cache is the ledger's sum, or zero when the ledger is below zero (a shortfall, see below)
@@ -71,6 +76,7 @@ def run_checks(conn: Any) -> list[CheckResult]:
             "ok" if report.foreign_key_errors == 0 else f"{report.foreign_key_errors} broken references",
         ),
     ]
+    results.append(_schema_objects(conn, report.revision))
     if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'patients_fts'").fetchone():
         indexed = conn.execute("SELECT count(*) FROM patients_fts_docsize").fetchone()[0]
         rows = conn.execute("SELECT count(*) FROM patients").fetchone()[0]
@@ -83,6 +89,15 @@ def run_checks(conn: Any) -> list[CheckResult]:
         results.append(CheckResult(name, not rows, detail))
     results.append(_shortfalls(conn))
     return results
+
+
+def _schema_objects(conn: Any, revision: str | None) -> CheckResult:
+    name = "schema objects as the migrations make them"
+    if revision is None or revision not in known_revisions():
+        return CheckResult(name, False, f"unknown schema version {revision}")
+    found = schema_guard.problems(conn, revision)
+    detail = "ok" if not found else f"{schema_guard.summary(found)}: the store may have been tampered with"
+    return CheckResult(name, not found, detail)
 
 
 def _shortfalls(conn: Any) -> CheckResult:

@@ -179,6 +179,7 @@ class Transaction:
             self.session.flush()
             self._savepoint.commit()
         else:
+            self.session.flush()  # the last flush first: ``before_commit`` hooks see every row of the action
             self.session.commit()
         self._committed = True
 

@@ -8,7 +8,8 @@ context is made); a transaction refuses to start before it has run. The order ma
    queues them in ``sync_outbox``, in the same transaction;
 3. ``write guard``: Core UPDATE/DELETE through a service session are captured for 1 and 2 (its observers,
    in the same order), any other write around the session is refused;
-4. ``changes``: once the outermost transaction commits, the tables and rows it changed are broadcast to
+4. ``authorship``: ``before_commit`` (after the last flush) signs the queued changes as their author;
+5. ``changes``: once the outermost transaction commits, the tables and rows it changed are broadcast to
    whoever listens (the desktop's open screens).
 
 Code series get their numbers from this PC's sync blocks once it is enrolled (``hms_desktop.series``'s
@@ -34,6 +35,7 @@ ORDER: tuple[tuple[Any, str, str], ...] = (
     (HmsSession, "before_flush", "hms_desktop.sync.outbox:stamp"),
     (HmsSession, "after_flush", "hms_desktop.sync.outbox:write"),
     (HmsSession, "after_flush", "hms_desktop.changes:collect"),
+    (HmsSession, "before_commit", "hms_desktop.sync.authorship:sign"),
     (HmsSession, "do_orm_execute", "hms_desktop.write_guard:on_execute"),
     (HmsSession, "after_begin", "hms_desktop.write_guard:after_begin"),
     (HmsSession, "after_transaction_end", "hms_desktop.write_guard:after_transaction_end"),

@@ -20,9 +20,10 @@ from hms_desktop.context import Context
 from hms_desktop.errors import NotFound
 from hms_desktop.security.permissions import requires
 from hms_desktop.settings_defaults import DEFAULT_SETTINGS
+from hms_desktop.settings_rules import LOGO_KEY, SMTP_PASSWORD_KEY, readable_value
 
-LOGO_KEY = "logo"
-SMTP_PASSWORD_KEY = "smtp-password"
+__all__ = ["LOGO_KEY", "SMTP_PASSWORD_KEY", "SmtpConfig", "clinic_settings", "current_hospital", "setting_blob",
+           "smtp_settings"]  # fmt: skip
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -59,11 +60,14 @@ def _setting_rows(session: Session, hospital_id: uuid.UUID) -> dict[str, Hospita
 
 
 def _merged(rows: dict[str, HospitalSetting]) -> dict[str, Any]:
+    """The defaults with the stored values over them, each as its rule reads it; a stored value that breaks
+    its rule (one that reached a store before the sync checked settings) is not read: its default stands."""
     result = deepcopy(DEFAULT_SETTINGS)
     for key in DEFAULT_SETTINGS:
         row = rows.get(key)
-        if row is not None and row.value is not None:
-            result[key] = deepcopy(row.value)
+        value = readable_value(key, row.value) if row is not None else None
+        if value is not None:
+            result[key] = deepcopy(value)
     return result
 
 

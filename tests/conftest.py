@@ -13,6 +13,8 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # bcrypt at cost 12 runs in the tests that check it (see test_passwords); elsewhere cost 4 keeps the suite fast.
 os.environ["HMS_BCRYPT_COST"] = "4"
+os.environ["HMS_AUTHOR_KDF_ITERATIONS"] = "1000"  # the sync signing key's work factor, as low as bcrypt's above
+os.environ["HMS_CHECK_WRITE_RIGHTS"] = "1"  # every user's write checked against sync/table_rights.py
 os.environ.pop("HMS_DATA_DIR", None)
 os.environ.pop("HMS_PASSPHRASE", None)
 

@@ -17,6 +17,7 @@ import os
 import pwd
 import shutil
 import socket
+import ssl
 import subprocess
 import tempfile
 import time
@@ -168,12 +169,18 @@ def require_postgres() -> PgCluster:
 
 
 class SyncServer:
-    """``hms sync-server`` in a subprocess on a free loopback port (killed for real by the crash tests)."""
+    """``hms sync-server`` in a subprocess on a free loopback port (killed for real by the crash tests).
 
-    def __init__(self, database_url: str, log_dir: Path) -> None:
+    Plain http unless ``tls_dir`` names a folder holding the pair of ``hms sync-server tls`` (then https on
+    ``port``, a free one unless given: a second server can take over the address of a stopped one)."""
+
+    def __init__(
+        self, database_url: str, log_dir: Path, *, tls_dir: Path | None = None, port: int | None = None
+    ) -> None:
         self.database_url = database_url
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.port = port or free_port()
+        self.tls_dir = tls_dir
+        self.url = f"{'https' if tls_dir else 'http'}://127.0.0.1:{self.port}"
         self.log = log_dir / f"sync-server-{self.port}.log"
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -185,6 +192,13 @@ class SyncServer:
         root = Path(__file__).resolve().parents[1]
         cmd = [sys.executable, "-m", "hms_desktop.cli.main", "sync-server", "--database-url", self.database_url,
                "--host", "127.0.0.1", "--port", str(self.port)]  # fmt: skip
+        cmd += ["--tls-dir", str(self.tls_dir), "--tls"] if self.tls_dir else ["--no-tls"]
+        verify: ssl.SSLContext | bool = True
+        if self.tls_dir:
+            from hms_desktop.sync.pinning import pinned_context
+            from hms_desktop.sync.server.tls import tls_files
+
+            verify = pinned_context(tls_files(self.tls_dir).cert.read_bytes())
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(cmd, cwd=root, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
@@ -192,7 +206,7 @@ class SyncServer:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"the sync server exited: {self.log.read_text('utf-8', 'replace')[-2000:]}")
             try:
-                if httpx.get(self.url + "/v1/health", timeout=1).status_code == 200:
+                if httpx.get(self.url + "/v1/health", timeout=1, verify=verify).status_code == 200:
                     return self
             except httpx.HTTPError:
                 pass

@@ -19,6 +19,7 @@ from hms_desktop.services.clinical.prescriptions import save_prescription, send_
 from hms_desktop.services.reception.appointments import BookingInput, book_appointment
 from hms_desktop.services.reception.patients import PatientInput, register_patient
 from tests.clinical_fixtures import signed_in
+from tests.helpers import signed_in_admin
 from tests.pg import Lab
 from tests.reception_fixtures import MONDAY, TEN_AM
 from tests.test_sync_unique_values import desk, founder_day
@@ -39,8 +40,9 @@ def test_a_sent_prescription_appears_on_the_pharmacy_pc(qtbot: Any, lab_ui: Lab,
     doctor = founder_day(lab)
     a = desk(lab.founder)
     load_demo_catalog(a)
-    create_user(a, UserInput("pharma@sunrise.example.in", "Asha Pharma", "Marigold-Ledger-2026", ["Pharmacist"],
-                             must_change_password=False))  # fmt: skip
+    admin = signed_in_admin(lab.founder, clock=FixedClock(TEN_AM))  # users reach the server from an admin only
+    create_user(admin, UserInput("pharma@sunrise.example.in", "Asha Pharma", "Marigold-Ledger-2026", ["Pharmacist"],
+                                 must_change_password=False))  # fmt: skip
     lab.sync(lab.founder)
     pharmacy_pc = lab.new_pc("Pharmacy")
     window = signed_in_window(qtbot, pharmacy_pc, tmp_path, "pharma@sunrise.example.in", "Marigold-Ledger-2026",

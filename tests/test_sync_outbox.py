@@ -4,7 +4,7 @@ block-based codes and the per-workstation GST invoice series."""
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import func, insert, select
@@ -103,8 +103,9 @@ def test_a_pulled_page_is_applied_without_outbox_or_audit_and_moves_checkpoint_a
     with store.engine.connect() as conn:
         audits = conn.execute(select(func.count()).select_from(AuditLog)).scalar_one()
     page = {"changes": [{"t": "patients", "id": str(pid), "h": stamp, "s": 7, "r": row}], "next": 7, "more": False}
-    assert apply_page(store.engine, page, ws_id, 0, utc_now()) == 1
-    assert apply_page(store.engine, {**page, "next": 8}, ws_id, 7, utc_now()) == 0  # the same again
+    pulled_at = datetime.fromtimestamp(4_000_000_000 - 60, UTC)  # the pulled clock is within the allowed drift
+    assert apply_page(store.engine, page, ws_id, 0, pulled_at) == 1
+    assert apply_page(store.engine, {**page, "next": 8}, ws_id, 7, pulled_at) == 0  # the same again
     with store.engine.connect() as conn:
         assert conn.execute(select(Patient.full_name).where(Patient.id == pid)).scalar() == "Pulled Patient"
         assert conn.execute(select(func.count()).select_from(AuditLog)).scalar_one() == audits

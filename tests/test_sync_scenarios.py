@@ -23,6 +23,7 @@ from hms_desktop.runtime import context_for
 from hms_desktop.services.reception.patients import PatientInput, archive_patient, register_patient
 from hms_desktop.storage.store import Store
 from hms_desktop.sync.state import sync_status
+from tests.helpers import signed_in_admin
 from tests.pg import Lab
 
 PER_PC = 500
@@ -133,7 +134,7 @@ def test_an_admin_keeps_the_winner_or_restores_the_loser_and_the_choice_syncs(la
         _edit_city(b, patient_id, newer)
     for store in (b, a, b):
         lab.sync(store)
-    admin = ctx_of(a)
+    admin = signed_in_admin(a)
     open_ones = {c.row_id: c for c in list_conflicts(admin)}
     assert set(open_ones) == {kept_id, restored_id}
     desk = admin.as_actor(actor_with_role("Receptionist"))
@@ -197,12 +198,14 @@ def test_a_row_deleted_on_one_pc_and_edited_on_another_follows_the_later_clock(l
 
     a = lab.founder
     b = lab.new_pc("Doctor 1")
-    dept = create_department(ctx_of(a), "ENT", "Ear, Nose and Throat")
+    admin_a = signed_in_admin(a)  # departments are settings: the server takes them from an admin only
+    dept = create_department(admin_a, "ENT", "Ear, Nose and Throat")
     lab.sync(a)
     lab.sync(b)
+    admin_b = signed_in_admin(b)
 
     def rename() -> str:
-        with ctx_of(b).transaction() as tx:
+        with admin_b.transaction() as tx:
             row = tx.session.get(Department, dept.id)
             assert row is not None
             row.name = "Otorhinolaryngology"
@@ -211,7 +214,7 @@ def test_a_row_deleted_on_one_pc_and_edited_on_another_follows_the_later_clock(l
             return row.hlc
 
     def remove() -> None:
-        with ctx_of(a).transaction() as tx:
+        with admin_a.transaction() as tx:
             tx.session.delete(tx.session.get(Department, dept.id))
             tx.commit()
 

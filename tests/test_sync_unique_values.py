@@ -26,6 +26,7 @@ from hms_desktop.services.reception.queue import check_in, queue_for
 from hms_desktop.storage.store import Store
 from hms_desktop.sync.conflicts import list_conflicts
 from hms_desktop.sync.state import sync_status
+from tests.helpers import signed_in_admin
 from tests.pg import Lab
 from tests.reception_fixtures import MONDAY, TEN_AM, clinic_day
 
@@ -36,9 +37,12 @@ def desk(store: Store, clock: FixedClock | None = None) -> Context:
 
 def founder_day(lab: Lab) -> Any:
     ctx = desk(lab.founder)
+    admin = signed_in_admin(lab.founder, clock=FixedClock(TEN_AM))  # users reach the server from an admin only
 
     def make_user(*roles: str, email: str, name: str) -> Any:
-        return create_user(ctx, UserInput(email, name, "Marigold-Ledger-2026", list(roles), must_change_password=False))
+        return create_user(
+            admin, UserInput(email, name, "Marigold-Ledger-2026", list(roles), must_change_password=False)
+        )
 
     _, doctor = clinic_day(ctx, make_user)
     return doctor

@@ -55,10 +55,10 @@ class AppController(QObject):
         self.hint = hint
         self.window: MainWindow | None = None
 
-    def show_login(self) -> None:
+    def show_login(self, hint: str = "") -> None:
         from ui.dialogs.login import LoginDialog
 
-        dialog = LoginDialog(self.session, hint=self.hint)
+        dialog = LoginDialog(self.session, hint=hint or self.hint)
         self.login_dialog = dialog
         dialog.accepted.connect(self.show_main)
         dialog.rejected.connect(lambda: QApplication.quit() if self.window is None else None)
@@ -94,7 +94,7 @@ class AppController(QObject):
         self.window = None
         if window is not None:
             window.close()
-        self.show_login()
+        self.show_login(window.farewell if window is not None else "")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -54,6 +54,7 @@ class MainWindow(QMainWindow):
         self._closed_waiting_room: WaitingRoomWindow | None = None
         self._built: dict[str, QWidget] = {}
         self.leaving = False  # set on log out and quit
+        self.farewell = ""  # why the user was signed out, for the sign-in window (account disabled, ...)
         self.chosen = False  # set when a module is opened by name (a shortcut, a scan)
         self.setWindowTitle("HMS Desktop")
         self.setObjectName("mainWindow")
@@ -75,6 +76,9 @@ class MainWindow(QMainWindow):
         assert app is not None
         app.installEventFilter(self.scanner)
         self.scanner.scanned.connect(self.open_scanned)
+        from ui.worker import worker
+
+        worker().session_ended = self.session_ended
 
     # --- docks
 
@@ -227,6 +231,7 @@ class MainWindow(QMainWindow):
         self.settings.sync()
 
     def closeEvent(self, event: Any) -> None:  # noqa: N802 - Qt's name
+        self._release_worker()
         self.save_layout()
         self.close_waiting_room()  # log out and quit: a public screen never outlives the sign-in
         super().closeEvent(event)
@@ -247,6 +252,20 @@ class MainWindow(QMainWindow):
         from ui.dialogs.change_password import ChangePasswordDialog
 
         ChangePasswordDialog(self.session, self).exec()
+
+    def session_ended(self, exc: BaseException) -> None:
+        """A service refused because the account was disabled or the session revoked: sign out, saying why
+        (once: the refusals of jobs still queued meanwhile are dropped, not shown)."""
+        if self.leaving:
+            return
+        self.farewell = getattr(exc, "message", str(exc))
+        self.log_out()
+
+    def _release_worker(self) -> None:
+        from ui.worker import worker
+
+        if worker().session_ended == self.session_ended:
+            worker().session_ended = None
 
     def log_out(self) -> None:
         from ui.worker import run

@@ -3,7 +3,9 @@
 ``run(parent, fn, *args, done=..., failed=..., label=...)`` queues ``fn(*args)`` on the worker. Work that takes
 longer than ~300 ms shows a progress dialog with Cancel; cancelling discards the result (the transaction
 itself runs to its end, so nothing is half-written). A service error reaches ``failed`` (or a message box)
-as its message, never as a traceback. Widgets are only touched on the UI thread, in the callbacks.
+as its message, never as a traceback; a ``SessionEnded`` (the account was disabled or the session revoked
+since sign-in) goes to ``session_ended`` instead when a window has set it (it signs the user out). Widgets are
+only touched on the UI thread, in the callbacks.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hms_desktop.errors import HmsError
+from hms_desktop.security.live_access import SessionEnded
 from ui.qt import QObject, QProgressDialog, Qt, QTimer, QWidget, Signal, isValid
 
 log = logging.getLogger(__name__)
@@ -46,6 +49,7 @@ class DbWorker(QObject):
         self._jobs: dict[int, Job] = {}
         self._queue: queue.Queue[Job | None] = queue.Queue()
         self._ids = itertools.count(1)
+        self.session_ended: Callable[[SessionEnded], None] | None = None  # set by the signed-in window
         self._result.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
         self._thread = threading.Thread(target=self._loop, name="hms-db", daemon=True)
         self._thread.start()
@@ -86,7 +90,9 @@ class DbWorker(QObject):
             job.progress.close()
         if job.cancelled or (job.owner is not None and not isValid(job.owner)):
             return  # cancelled, or its window was closed meanwhile
-        if isinstance(error, BaseException):
+        if isinstance(error, SessionEnded) and self.session_ended is not None:
+            self.session_ended(error)
+        elif isinstance(error, BaseException):
             if job.failed is not None:
                 job.failed(error)
             else:

@@ -27,6 +27,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     String,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -38,7 +39,7 @@ CONFLICT_RESOLUTIONS = ("kept", "restored")
 # Sync's own bookkeeping, on a PC and on the server: never audited, never synced, never news to a screen.
 SYNC_BOOKKEEPING = frozenset(
     {"sync_state", "sync_outbox", "sync_clinic", "sync_rows", "sync_batches", "sync_tokens",
-     "sync_enrolment_codes", "sync_blocks"}
+     "sync_enrolment_codes", "sync_blocks", "sync_claims", "sync_authors"}
 )  # fmt: skip
 
 
@@ -78,6 +79,10 @@ class SyncState(TrackedMixin, Base):
     last_error: Mapped[str | None] = mapped_column(String(500))
     last_pushed: Mapped[int] = mapped_column(Integer, default=0)
     last_pulled: Mapped[int] = mapped_column(Integer, default=0)
+    # the server's public key that password claims are sealed to (X25519, hex), learnt at enrolment
+    server_key: Mapped[str | None] = mapped_column(String(64))
+    # the clock a founder stamped its existing rows with when it enrolled (the clinic's base on the server)
+    seed_hlc: Mapped[str | None] = mapped_column(String(HLC_LENGTH))
 
 
 class SyncOutbox(TrackedMixin, Base):
@@ -92,8 +97,40 @@ class SyncOutbox(TrackedMixin, Base):
     table_name: Mapped[str] = mapped_column(String(64))
     row_id: Mapped[uuid.UUID]
     base_hlc: Mapped[str | None] = mapped_column(String(HLC_LENGTH))
+    # who made the change, and their proof of it (``hms_desktop.sync.authorship``); None for the system
+    author_id: Mapped[uuid.UUID | None]
+    proof: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (Index("ix_sync_outbox_table_name_row_id", "table_name", "row_id"),)
+
+
+class SyncClaim(TrackedMixin, Base):
+    """A user's claim of their password (local): sealed to the server's key, so only the server opens it and
+    checks it against the user's password hash before it trusts changes signed by that user.
+
+    One per user and password hash (``hash_digest``: SHA-256 of the bcrypt hash); ``sealed`` is cleared once
+    the server has taken it (``sent_at``).
+    """
+
+    __tablename__ = "sync_claims"
+
+    user_id: Mapped[uuid.UUID]
+    hash_digest: Mapped[str] = mapped_column(String(64))
+    sealed: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None]
+
+    __table_args__ = (UniqueConstraint("user_id", "hash_digest"),)
+
+
+class SyncAuthor(TrackedMixin, Base):
+    """A user's signing key as the server knows it (server only): derived from the password the user's claim
+    proved against ``password_hash``; valid only while that is still the user's hash."""
+
+    __tablename__ = "sync_authors"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(unique=True)
+    password_hash: Mapped[str] = mapped_column(String(100))
+    author_key: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class SyncConflict(TrackedMixin, Base):
@@ -135,6 +172,9 @@ class SyncClinic(TrackedMixin, Base):
 
     name: Mapped[str] = mapped_column(String(200))
     token_secret: Mapped[bytes] = mapped_column(LargeBinary)
+    # the first PC enrolled with the clinic's data, and the clock of the rows it held then (the base)
+    founder_id: Mapped[uuid.UUID | None]
+    base_hlc: Mapped[str | None] = mapped_column(String(HLC_LENGTH))
 
 
 class SyncRow(TrackedMixin, Base):

@@ -11,6 +11,7 @@ from typing import Any
 from hms_desktop.audit.trail import record
 from hms_desktop.cli.common import ask, cli_context, interactive, open_for, paths_of, read_secret_file
 from hms_desktop.clinic_setup import create_clinic
+from hms_desktop.clock import Clock
 from hms_desktop.errors import HmsError
 from hms_desktop.security import recovery
 from hms_desktop.security.keystore import write_private
@@ -26,6 +27,7 @@ from hms_desktop.storage.keys import (
 )
 from hms_desktop.storage.paths import StorePaths
 from hms_desktop.storage.store import discard_new_store
+from hms_desktop.sync.catch_up import CaughtUp, catch_up
 
 
 def register(sub: Any) -> None:
@@ -52,7 +54,9 @@ def register(sub: Any) -> None:
     p.add_argument("file")
     p.set_defaults(handler=cmd_backup)
 
-    p = sub.add_parser("restore", help="replace this PC's store with a verified backup")
+    p = sub.add_parser(
+        "restore", help="replace this PC's store with a verified backup (an enrolled PC first catches it up)"
+    )
     p.add_argument("file")
     p.add_argument("--recovery-key-file", help="a file holding the backup's recovery key")
     p.add_argument("--key-mode", choices=["auto", "keyring", "passphrase"], default="auto")
@@ -62,7 +66,9 @@ def register(sub: Any) -> None:
     p = sub.add_parser("rekey", help="re-encrypt the store under a new key or passphrase")
     p.set_defaults(handler=cmd_rekey)
 
-    p = sub.add_parser("check", help="integrity, foreign keys, cached balances against their ledgers, stock shortfalls")
+    p = sub.add_parser(
+        "check", help="integrity, foreign keys, schema objects, cached balances against their ledgers, stock shortfalls"
+    )
     p.set_defaults(handler=cmd_check)
 
 
@@ -184,6 +190,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
     else:
         mode = _require_new_passphrase_source(args.key_mode)
     key = _recovery_key_arg(args, needed=not replacing)
+    caught: list[CaughtUp | None] = []
     report = store_ops.restore(
         paths,
         Path(args.file),
@@ -191,7 +198,14 @@ def cmd_restore(args: argparse.Namespace) -> int:
         key_mode=mode,
         passphrase_source=env_or_prompt if replacing else new_store_passphrase_source(),
         keep_current_as=kept,
+        # an enrolled PC fetches from the server what it synced after the backup, before the swap
+        prepare=(lambda staged: caught.append(catch_up(staged, Clock().now()))) if replacing else None,
     )
+    if caught and caught[0] is not None:
+        print(
+            f"Caught up from the sync server: {caught[0].pulled} change(s) since the backup, this PC's own "
+            "included; its audit trail goes on from the server's copy."
+        )
     if kept is not None:
         print(
             f"The store as it was before the restore was saved and verified as {kept} "

@@ -15,6 +15,7 @@ from importlib import resources
 import bcrypt
 
 from hms_desktop.errors import ValidationError
+from hms_desktop.security import author_keys
 
 MIN_LENGTH = 8
 MAX_LENGTH = 64
@@ -55,7 +56,11 @@ def check_password_rules(password: str, *, field: str = "password", email: str =
 
 
 def hash_password(password: str) -> str:
-    return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt(rounds=bcrypt_cost())).decode("ascii")
+    """The bcrypt hash to store; the password is noted by it, so the commit that stores it can claim it for sync
+    (``author_keys.note_fresh``: held in memory briefly, never written anywhere unsealed)."""
+    hashed = bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt(rounds=bcrypt_cost())).decode("ascii")
+    author_keys.note_fresh(hashed, password)
+    return hashed
 
 
 def needs_rehash(password_hash: str) -> bool:

@@ -1,7 +1,9 @@
 """Permission codes (``area.action``), the default roles, and the gate every service function passes.
 
 Deny by default: a service function is decorated with ``@requires("area.action")``, which checks the
-acting user's permissions before anything else runs. A denial writes one audit row (outcome ``denied``) in
+acting user's permissions before anything else runs: their permissions as they are now in the store (a
+role taken away, an account disabled or a session revoked takes effect at the next call), not as they were at
+sign-in (``live_access``). A denial writes one audit row (outcome ``denied``) in
 its own transaction (after the open one, if any) and raises ``PermissionDenied``; nothing else is written.
 Functions anyone may call (signing in, asking for a password reset) are marked ``@public`` instead, so a
 test can prove that every service function made a choice.
@@ -11,10 +13,11 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, NoReturn, ParamSpec, TypeVar
 
-from hms_desktop.context import Context, current_transaction
+from hms_desktop.context import Context, Transaction, current_transaction
 from hms_desktop.errors import PermissionDenied
+from hms_desktop.security.live_access import SessionEnded, standing
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -90,11 +93,12 @@ CATALOGUE: dict[str, str] = {
 
 SUPER_ADMIN = "Super Admin"
 # Permissions over the system itself. Nobody can hand these out (in a role or by giving a role) without
-# holding them; and only a Super Admin makes Super Admins.
+# holding them; and only a Super Admin makes Super Admins. The full rules: ``security.grant_rules``.
 PRIVILEGED = frozenset({"users.manage", "roles.manage", "settings.manage", "audit.view", "audit.verify", "sync.manage"})
 
 
 def may_grant(actor_permissions: frozenset[str], actor_roles: tuple[str, ...], role_name: str, codes: set[str]) -> bool:
+    """The privileged-codes part of giving a system role (``grant_rules.role_assignment_refusal`` has the rest)."""
     if "*" in actor_permissions:
         return True
     if role_name == SUPER_ADMIN and SUPER_ADMIN not in actor_roles:
@@ -211,20 +215,41 @@ def public(fn: Callable[P, R]) -> Callable[P, R]:
 
 
 def check(ctx: Context, code: str, what: str = "") -> None:
-    """Raise ``PermissionDenied`` unless the actor holds ``code``; the denial is audited either way.
+    """Raise ``PermissionDenied`` unless the actor holds ``code`` now; the denial is audited either way.
+
+    A signed-in user's codes are not the ones read at sign-in: ``live_access.standing`` reads, once per
+    transaction, whether the account is still active, whether its session was revoked, and its current roles'
+    codes. A revoked account or session raises ``SessionEnded`` (a ``PermissionDenied`` the screens answer by
+    signing the user out). The system actor keeps ``"*"``.
 
     Outside a transaction the denial's audit row is written at once. Inside one (a service calling another)
     it is written once that outer transaction has ended, in a transaction of its own: the action the denial
     stops is rolled back, the record of the denial is kept, and nothing waits on the store's write lock.
     """
-    if ctx.actor.can(code):
+    now = standing(ctx)
+    if now is None:
+        allowed, ended = ctx.actor.can(code), None
+    else:
+        allowed, ended = now.ended is None and code in now.permissions, now.ended
+    if allowed:
         return
+    detail = f"{what} ({ended})" if ended else what
     open_tx = current_transaction(ctx.engine)
     if open_tx is None:
-        _record_denial(ctx, code, what)
+        _record_denial(ctx, code, detail)
     else:
-        open_tx.after_end.append(lambda: _record_denial(ctx, code, what))
+        open_tx.after_end.append(lambda: _record_denial(ctx, code, detail))
+    if ended:
+        raise SessionEnded(code, ended)
     raise PermissionDenied(code)
+
+
+def deny(tx: Transaction, code: str, message: str) -> NoReturn:
+    """Refuse the action with ``message`` (a grant rule's sentence): ``PermissionDenied``, audited as a denial
+    once the action has rolled back (the outermost transaction's end), in a transaction of its own."""
+    ctx = tx.ctx
+    tx.root.after_end.append(lambda: _record_denial(ctx, code, message))
+    raise PermissionDenied(code, message)
 
 
 def _record_denial(ctx: Context, code: str, what: str) -> None:

@@ -1,13 +1,20 @@
 """The store of this PC: create it, open it (backup then upgrade), back it up, restore, rekey, check.
 
-Every operation that replaces the store file (restore, rekey) builds the new file beside the old one,
-verifies it, takes the store lock exclusively, swaps, opens the new file, and only then deletes the old:
-a failure at any step leaves the old store as it was.
+Every operation that replaces the store file (restore, ``rekey``) builds the new file beside the old one,
+verifies it, takes the store lock exclusively, swaps, opens the new file, and only then deletes the old
+(``swap``): a failure at any step leaves the old store as it was, and what a crash leaves is settled the next
+time the store is opened.
+
+A backup is restored only if its schema objects are exactly those the migrations make (``db.schema_guard``):
+a planted trigger, view or index is refused by name, before anything is replaced. Before the restored copy
+takes the live store's place, the caller's ``prepare`` sees it (``StagedRestore``): on a PC that syncs, it
+catches the copy up from the server (``hms_desktop.sync.catch_up``).
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,12 +24,14 @@ from sqlalchemy.engine import Engine
 from db import backup as db_backup
 from db import migrate
 from db.checks import CheckResult, run_checks
-from db.engine import StoreKey, connect, create_engine, fsync_dir
+from db.engine import StoreKey, connect, create_engine
 from db.errors import StoreDamaged, StoreError, StoreExists
 from db.ids import uuid7
 from hms_desktop.clock import utc_now
 from hms_desktop.security import recovery
 from hms_desktop.security.keystore import KeyringStore, KeyStore, VaultStore, private_dir
+from hms_desktop.storage import rekey as rekeying
+from hms_desktop.storage import swap
 from hms_desktop.storage.keys import PassphraseSource, check_passphrase, choose_mode, env_or_prompt, unlock
 from hms_desktop.storage.lock import StoreLock
 from hms_desktop.storage.paths import StorePaths
@@ -137,10 +146,12 @@ def open_store(
 
     A store written by a newer version is refused (``StoreTooNew``) and left as it was.
     """
+    rekeying.put_back_before_open(paths)
     paths.require()
     private_dir(paths.data_dir)  # a folder made looser by hand or by an older version is tightened
     config = paths.read_config()
     key, keys = unlock(config["key_mode"], config["store_id"], paths.vault, passphrase_source)
+    key = rekeying.settle_before_open(paths, config["key_mode"], key, keys)
     lock = StoreLock(paths.lock, exclusive=False).acquire()
     try:
         engine = create_engine(paths.store, key)
@@ -225,6 +236,21 @@ def check(store: Store) -> list[CheckResult]:
     return results
 
 
+@dataclass(frozen=True)
+class StagedRestore:
+    """A restored store built beside the live one and verified, not yet in its place (``restore``'s
+    ``prepare`` may bring it up to date): it opens with ``key``; ``live`` is the store it will replace, still
+    as it was and opened with the same key (None on a PC with no store yet)."""
+
+    path: Path
+    key: StoreKey = field(repr=False)
+    keys: KeyStore = field(repr=False)
+    live: Path | None
+
+
+Prepare = Callable[[StagedRestore], object]
+
+
 def restore(
     paths: StorePaths,
     backup_file: Path,
@@ -233,42 +259,47 @@ def restore(
     passphrase_source: PassphraseSource = env_or_prompt,
     key_mode: str = "auto",
     keep_current_as: Path | None = None,
+    prepare: Prepare | None = None,
 ) -> db_backup.FileReport:
     """Replace this PC's store with ``backup_file``; on a PC with no store, create one from it.
 
-    The backup is verified before anything is touched; the old store is kept until the new one opened.
-    With ``keep_current_as``, the store being replaced is first written there as a verified backup (under the
-    recovery key it had), after the new backup was verified and before anything is replaced.
+    The backup is verified (its schema objects too) before anything is touched, and copied beside the store
+    under the store's key; ``prepare`` sees that copy; with ``keep_current_as``, the store being replaced is
+    then written there as a verified backup (under the recovery key it had); only then is the copy swapped in,
+    and the old store is kept until the new one opened. Any failure leaves the store as it was.
     """
     backup_file = Path(backup_file)
     if not backup_file.is_file():
         raise StoreError(f"There is no backup file at {backup_file}.")
+    rekeying.put_back_before_open(paths)
     if paths.exists():
         paths.require()
         config = paths.read_config()
         with StoreLock(paths.lock, exclusive=True):
             key, keys = unlock(config["key_mode"], config["store_id"], paths.vault, passphrase_source)
+            key = rekeying.settle(paths, config["key_mode"], key, keys)
             connect(paths.store, key).close()  # the live key must be right first
             rkey = recovery_key or keys.get("recovery-key")
             if rkey is None:
                 raise StoreError("Give the recovery key of the backup (--recovery-key-file).")
-            report = db_backup.verify_file(backup_file, StoreKey.from_raw(rkey))
-            if keep_current_as is not None:
-                current_rkey = keys.get("recovery-key")
-                if current_rkey is None:
-                    raise StoreError(
-                        "This store's recovery key is missing from its key store, so it cannot be backed up "
-                        "before the restore; nothing was changed."
-                    )
-                private_dir(keep_current_as.parent)
-                db_backup.make_backup(paths.store, key, keep_current_as, StoreKey.from_raw(current_rkey))
-            _replace_store(paths, backup_file, StoreKey.from_raw(rkey), key, key)
+            report = db_backup.verify_file(backup_file, StoreKey.from_raw(rkey), schema=True)
+            staged = swap.stage(paths, backup_file, StoreKey.from_raw(rkey), key, key)
+            try:
+                if prepare is not None:
+                    prepare(StagedRestore(staged, key, keys, paths.store))
+                    db_backup.verify_file(staged, key)
+                if keep_current_as is not None:
+                    _keep_current(paths, key, keys, keep_current_as)
+                _swap_in(paths, staged, key)
+            except BaseException:
+                swap.undo(paths)
+                raise
             if keys.get("recovery-key") != rkey:
                 keys.set("recovery-key", rkey)
         return report
     if recovery_key is None:
         raise StoreError("This PC has no store yet: give the backup's recovery key (--recovery-key-file).")
-    report = db_backup.verify_file(backup_file, StoreKey.from_raw(recovery_key))
+    report = db_backup.verify_file(backup_file, StoreKey.from_raw(recovery_key), schema=True)
     mode = choose_mode(key_mode)
     store_id = str(uuid7())
     key, keys = _new_key(mode, store_id, paths, passphrase_source)
@@ -277,12 +308,38 @@ def restore(
         keys.set("recovery-key", recovery_key)
         keys.set("jwt-secret", os.urandom(32))
         with StoreLock(paths.lock, exclusive=True):
-            _replace_store(paths, backup_file, StoreKey.from_raw(recovery_key), key, None)
+            staged = swap.stage(paths, backup_file, StoreKey.from_raw(recovery_key), key, None)
+            try:
+                if prepare is not None:
+                    prepare(StagedRestore(staged, key, keys, None))
+                    db_backup.verify_file(staged, key)
+                _swap_in(paths, staged, key)
+            except BaseException:
+                swap.undo(paths)
+                raise
         paths.write_config({"store_id": store_id, "key_mode": mode, "created_at": _now_text()})
     except BaseException:
         _remove_new(paths, keys, [paths.store, paths.vault])
         raise
     return report
+
+
+def _keep_current(paths: StorePaths, key: StoreKey, keys: KeyStore, dest: Path) -> None:
+    current_rkey = keys.get("recovery-key")
+    if current_rkey is None:
+        raise StoreError(
+            "This store's recovery key is missing from its key store, so it cannot be backed up before the "
+            "restore; nothing was changed."
+        )
+    private_dir(dest.parent)
+    db_backup.make_backup(paths.store, key, dest, StoreKey.from_raw(current_rkey))
+
+
+def _swap_in(paths: StorePaths, staged: Path, key: StoreKey) -> None:
+    """The verified copy in the store's place, opened with ``key``; the old file goes only after that."""
+    swap.swap_in(paths, staged)
+    connect(paths.store, key).close()
+    swap.drop_old(paths)
 
 
 def rekey(
@@ -291,78 +348,9 @@ def rekey(
     new_passphrase: str | None = None,
     passphrase_source: PassphraseSource = env_or_prompt,
 ) -> None:
-    """Re-encrypt the store under a new key: a new random key in the keyring, or a new passphrase."""
-    paths.require()
-    private_dir(paths.data_dir)  # a folder made looser by hand or by an older version is tightened
-    config = paths.read_config()
-    with StoreLock(paths.lock, exclusive=True):
-        key, keys = unlock(config["key_mode"], config["store_id"], paths.vault, passphrase_source)
-        connect(paths.store, key).close()
-        if config["key_mode"] == "keyring":
-            raw = os.urandom(32)
-            new_key = StoreKey.from_raw(raw)
-            keys.set("store-key-next", raw)  # found by a rerun if we stop between the swap and the save
-            _replace_store(paths, paths.store, key, new_key, key)
-            keys.set("store-key", raw)
-            keys.delete("store-key-next")
-            return
-        if new_passphrase is None:
-            raise StoreError("Give the new passphrase.")
-        check_passphrase(new_passphrase)
-        new_key = StoreKey.from_passphrase(new_passphrase)
-        recovery_value = keys.get("recovery-key")
-        jwt = keys.get("jwt-secret")
-        nxt = VaultStore(paths.vault.with_name(paths.vault.name + ".next"), new_passphrase)
-        for name, value in (("recovery-key", recovery_value), ("jwt-secret", jwt)):
-            if value is not None:
-                nxt.set(name, value)
-        _replace_store(paths, paths.store, key, new_key, key)
-        os.replace(nxt.path, paths.vault)
-        fsync_dir(paths.data_dir)
-
-
-def _replace_store(
-    paths: StorePaths, source: Path, source_key: StoreKey, new_key: StoreKey, live_key: StoreKey | None
-) -> None:
-    """Export ``source`` under ``new_key`` beside the store, verify, swap, open; keep the old until then.
-
-    ``live_key`` opens the store being replaced (None when there is none). The caller holds the store lock
-    exclusively.
-    """
-    staged = paths.store.with_name(paths.store.name + ".staged")
-    old = paths.store.with_name(paths.store.name + ".old")
-    for leftover in (staged, old):
-        leftover.unlink(missing_ok=True)
-    if live_key is not None:  # fold the WAL into the file, so the old file alone is the whole store
-        _checkpoint(paths.store, live_key)
-    db_backup.export_file(source, source_key, staged, new_key)
-    try:
-        db_backup.verify_file(staged, new_key)
-    except BaseException:
-        staged.unlink(missing_ok=True)
-        raise
-    had_old = paths.store.exists()
-    if had_old:
-        for extra in ("-wal", "-shm"):
-            Path(str(paths.store) + extra).unlink(missing_ok=True)
-        os.replace(paths.store, old)
-    os.replace(staged, paths.store)
-    fsync_dir(paths.data_dir)
-    try:
-        connect(paths.store, new_key).close()
-    except BaseException:
-        if had_old:
-            os.replace(old, paths.store)
-        raise
-    old.unlink(missing_ok=True)
-
-
-def _checkpoint(path: Path, key: StoreKey) -> None:
-    conn = connect(path, key)
-    try:
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    finally:
-        conn.close()
+    """Re-encrypt the store under a new key: a new random key in the keyring, or a new passphrase
+    (``hms_desktop.storage.rekey``: crash-safe at every step)."""
+    rekeying.rekey(paths, new_passphrase=new_passphrase, passphrase_source=passphrase_source)
 
 
 def _now_text() -> str:

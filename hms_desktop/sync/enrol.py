@@ -1,6 +1,11 @@
 """Enrolment of a PC: an admin gives the server's URL and a one-time code; the PC gets its workstation id,
 name and short code, and keeps its refresh token in the store's key store.
 
+- The address is ``https://`` with the fingerprint of the server's certificate (printed beside the code),
+  or ``http://`` to a server on this PC only (``pinning``). The certificate is fetched and compared before
+  the code is sent, the code goes over a connection that trusts that certificate alone, and the certificate
+  is kept in the key store for every later connection. A wrong fingerprint enrols nothing.
+
 - A PC that already runs the clinic (``founder``) keeps its data: everything in it is queued for the first
   push, and the numbers its code series already issued are reserved to it on the server.
 - A new PC starts from an empty store (``enrol_new_store``) and downloads the clinic at its first sync. Give
@@ -26,8 +31,9 @@ from hms_desktop.errors import Conflict, ValidationError
 from hms_desktop.storage.keys import PassphraseSource, env_or_prompt
 from hms_desktop.storage.paths import StorePaths
 from hms_desktop.storage.store import Store, discard_new_store, init_store
-from hms_desktop.sync import state
+from hms_desktop.sync import pinning, state
 from hms_desktop.sync.codec import codec_for
+from hms_desktop.sync.errors import NotEnrolled
 from hms_desktop.sync.policy import PULL_ONLY, spec, sql_table, synced
 from hms_desktop.sync.transport import Transport
 
@@ -70,11 +76,12 @@ def _local_facts(conn: Connection) -> dict[str, object]:
     }
 
 
-def enrol(store: Store, server_url: str, code: str, name: str, *, clock: Clock | None = None) -> EnrolResult:
+def enrol(
+    store: Store, server_url: str, code: str, name: str, *, fingerprint: str = "", clock: Clock | None = None
+) -> EnrolResult:
     """Enrol the store's PC with the central server (see the module's notes)."""
     url = (server_url or "").strip().rstrip("/")
-    if not url.startswith(("http://", "https://")):
-        raise ValidationError("server_url", "Give the server's address, starting with http:// or https://.")
+    pinning.check_entry(url, fingerprint)
     label = (name or "").strip()
     if not 1 <= len(label) <= 100:
         raise ValidationError("name", "Give this PC a name of 1 to 100 characters (for example Reception 1).")
@@ -85,9 +92,17 @@ def enrol(store: Store, server_url: str, code: str, name: str, *, clock: Clock |
         if state.identity(conn) is not None:
             raise Conflict("This PC is already enrolled with a sync server.")
         facts = _local_facts(conn)
-    with Transport(url, store.keys) as transport:
-        answer = transport.enrol({**facts, "code": code.strip(), "name": label})
-        transport.adopt(answer)  # the refresh token goes into the key store now
+    pem = pinning.certificate_for(url, fingerprint)  # compared before the code is sent
+    try:
+        with Transport(url, store.keys, pinned_pem=pem) as transport:
+            answer = transport.enrol({**facts, "code": code.strip(), "name": label})
+            transport.adopt(answer)  # the refresh token goes into the key store now
+    except pinning.ServerNotTrusted:  # another certificate than the one just compared
+        raise ValidationError("fingerprint", pinning.MISMATCH) from None
+    if pem is not None:
+        store.keys.set(pinning.CERT_KEY, pem)
+    else:
+        store.keys.delete(pinning.CERT_KEY)
     table = spec("workstations")
     assert table is not None
     ws = codec_for(table).decode(answer["workstation"])
@@ -106,7 +121,8 @@ def enrol(store: Store, server_url: str, code: str, name: str, *, clock: Clock |
             )
         )  # fmt: skip
         queued = _seed(conn, now) if founder else 0
-    _audit(store, ws["id"], ws["name"], url, clock)
+    pinned = f" (certificate {pinning.short_form(pinning.fingerprint_of(pem))})" if pem is not None else ""
+    _audit(store, ws["id"], ws["name"], f"{url[:200]}{pinned}", clock)
     return EnrolResult(
         workstation_id=ws["id"],
         name=ws["name"],
@@ -117,10 +133,51 @@ def enrol(store: Store, server_url: str, code: str, name: str, *, clock: Clock |
     )
 
 
+def pin_server(store: Store, server_url: str, fingerprint: str = "", *, clock: Clock | None = None) -> str:
+    """Point this enrolled PC at ``server_url`` and pin the certificate it presents there: after the server's
+    certificate was replaced, or for a PC enrolled over plain http to the network before https was required.
+
+    The certificate must match ``fingerprint`` (as at enrolment), and the server must accept this PC's own
+    credentials over that pinned connection (a token refresh) before anything is changed: a server that does
+    not know this PC is refused and the PC keeps its old address. Returns the short form pinned ("" for http).
+    """
+    url = (server_url or "").strip().rstrip("/")
+    pinning.check_entry(url, fingerprint)
+    with store.engine.connect().execution_options(hms_readonly=True) as conn:
+        ident = state.identity(conn)
+    if ident is None:
+        raise NotEnrolled("This PC is not enrolled with a sync server (hms sync enroll).")
+    pem = pinning.certificate_for(url, fingerprint)
+    try:
+        with Transport(url, store.keys, pinned_pem=pem) as transport:
+            transport.refresh()  # this PC's credentials work there: it is this clinic's server
+    except pinning.ServerNotTrusted:
+        raise ValidationError("fingerprint", pinning.MISMATCH) from None
+    if pem is not None:
+        store.keys.set(pinning.CERT_KEY, pem)
+    else:
+        store.keys.delete(pinning.CERT_KEY)
+    with store.engine.begin() as conn:
+        state.set_values(conn, server_url=url)
+    short = pinning.short_form(pinning.fingerprint_of(pem)) if pem is not None else ""
+    name = _workstation_name(store, ident.workstation_id)
+    where = f"{url[:200]} (certificate {short})" if short else url[:200]
+    _audit(store, ident.workstation_id, name, where, clock, action="sync_pin")
+    return short
+
+
+def _workstation_name(store: Store, ws_id: uuid.UUID) -> str:
+    with store.engine.connect().execution_options(hms_readonly=True) as conn:
+        name = conn.execute(select(WORKSTATIONS.c.name).where(WORKSTATIONS.c.id == ws_id)).scalar_one_or_none()
+    return str(name or "")
+
+
 def _seed(conn: Connection, now: datetime) -> int:
     """Queue every row a founder holds (and stamp the mutable ones with its clock) for the first push."""
     stamp = state.tick(conn, now)
     assert stamp is not None
+    # the server takes the rows of this clock from its founder as the clinic's base (no author needed)
+    conn.execute(update(sql_table("sync_state")).values(seed_hlc=stamp))
     queued = 0
     for table in synced().values():
         if table.name in PULL_ONLY:
@@ -143,7 +200,9 @@ def _seed(conn: Connection, now: datetime) -> int:
     return queued
 
 
-def _audit(store: Store, ws_id: uuid.UUID, name: str, url: str, clock: Clock | None) -> None:
+def _audit(
+    store: Store, ws_id: uuid.UUID, name: str, where: str, clock: Clock | None, *, action: str = "sync_enrol"
+) -> None:
     from dataclasses import replace
 
     from hms_desktop.context import WorkstationInfo
@@ -153,7 +212,8 @@ def _audit(store: Store, ws_id: uuid.UUID, name: str, url: str, clock: Clock | N
         context_for(store, Actor.system("sync enrolment"), clock=clock), workstation=WorkstationInfo(ws_id, name)
     )
     with ctx.transaction() as tx:
-        record(tx, "sync_enrol", entity_type="workstations", entity_id=ws_id, detail=f"enrolled with {url[:200]}")
+        verb = "enrolled with" if action == "sync_enrol" else "now syncs with"
+        record(tx, action, entity_type="workstations", entity_id=ws_id, detail=f"{verb} {where}")
         tx.commit()
 
 
@@ -166,15 +226,17 @@ def enrol_new_store(
     recovery_key: bytes | None = None,
     key_mode: str = "auto",
     passphrase_source: PassphraseSource = env_or_prompt,
+    fingerprint: str = "",
     clock: Clock | None = None,
 ) -> NewStoreEnrolment:
     """Create an empty store on a new PC and enrol it; its first sync downloads the clinic."""
+    pinning.check_entry((server_url or "").strip().rstrip("/"), fingerprint)  # no store made for a bad address
     created = init_store(paths, key_mode=key_mode, passphrase_source=passphrase_source)
     store = created.store
     try:
         if recovery_key is not None:
             store.keys.set("recovery-key", recovery_key)
-        result = enrol(store, server_url, code, name, clock=clock)
+        result = enrol(store, server_url, code, name, fingerprint=fingerprint, clock=clock)
     except BaseException:
         discard_new_store(store)
         raise

@@ -20,10 +20,13 @@ def this_pc_sync_status(ctx: Context, store: Store) -> SyncStatus:
 
 
 @requires("sync.manage")
-def enrol_this_pc(ctx: Context, store: Store, server_url: str, code: str, name: str) -> EnrolResult:
-    """Enrol this PC (it keeps its data: see ``hms_desktop.sync.enrol``). Rebuild the context afterwards:
-    the PC's workstation identity (and so its audit chain) is the one the server gave."""
-    return enrol(store, server_url, code, name, clock=ctx.clock)
+def enrol_this_pc(
+    ctx: Context, store: Store, server_url: str, code: str, name: str, fingerprint: str = ""
+) -> EnrolResult:
+    """Enrol this PC (it keeps its data: see ``hms_desktop.sync.enrol``; ``fingerprint`` is the server
+    certificate's, for an https address). Rebuild the context afterwards: the PC's workstation identity (and
+    so its audit chain) is the one the server gave."""
+    return enrol(store, server_url, code, name, fingerprint=fingerprint, clock=ctx.clock)
 
 
 @requires("sync.manage")

@@ -18,13 +18,13 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Table, insert, update
+from sqlalchemy import Table, insert, inspect, update
 from sqlalchemy.orm import Session, UOWTransaction
 
 from db.ids import uuid7
 from hms_desktop.context import Transaction
-from hms_desktop.sync import state
-from hms_desktop.sync.policy import pushable, sql_table
+from hms_desktop.sync import authorship, state, table_rights
+from hms_desktop.sync.policy import LOCAL_COLUMNS, pushable, sql_table
 
 _OFF = "off"
 
@@ -52,15 +52,28 @@ def _table(obj: Any) -> str | None:
     return name if name is not None and pushable(name) else None
 
 
+def _synced_change(session: Session, obj: Any, name: str) -> bool:
+    """Whether a dirty row changed a column that syncs (a sign-in's bookkeeping on ``users`` does not)."""
+    if not session.is_modified(obj, include_collections=False):
+        return False
+    local = LOCAL_COLUMNS.get(name)
+    if not local:
+        return True
+    state_ = inspect(obj)
+    return any(a.key not in local and a.history.has_changes() for a in state_.attrs)
+
+
 def stamp(session: Session, flush_context: UOWTransaction, instances: object) -> None:
     tx: Transaction | None = session.info.get("hms_tx")
     if tx is None:
         return
     new = [(o, n) for o in session.new if (n := _table(o))]
-    dirty = [(o, n) for o in session.dirty if (n := _table(o)) and session.is_modified(o, include_collections=False)]
+    dirty = [(o, n) for o in session.dirty if (n := _table(o)) and _synced_change(session, o, n)]
     deleted = [(o, n) for o in session.deleted if (n := _table(o))]
     if not (new or dirty or deleted):
         return
+    if table_rights.checking():
+        table_rights.check(tx.actor.permissions, tx.actor.user_id, {n for _, n in (*new, *dirty, *deleted)})
     stamp = _clock(session, tx)
     if stamp is None:
         return
@@ -83,12 +96,14 @@ def write(session: Session, flush_context: UOWTransaction | None = None) -> None
     if not pending:
         return
     stamp = session.info.get("sync_hlc")
+    ids = [uuid7() for _ in pending]
     rows = [
-        {"id": uuid7(), "table_name": name, "row_id": row_id, "base_hlc": base, "hlc": stamp}
-        for name, row_id, base in pending
+        {"id": entry_id, "table_name": name, "row_id": row_id, "base_hlc": base, "hlc": stamp}
+        for entry_id, (name, row_id, base) in zip(ids, pending, strict=True)
     ]
     session.connection().execute(insert(sql_table("sync_outbox")), rows)
     session.info["sync_pending"] = []
+    authorship.note(session, [(name, row_id, e) for e, (name, row_id, _) in zip(ids, pending, strict=True)])
 
 
 def queue_core_write(
@@ -106,6 +121,8 @@ def queue_core_write(
     changed = [row_id for row_id in old if kind == "delete" or old[row_id] != new.get(row_id)]
     if not changed:
         return
+    if table_rights.checking():
+        table_rights.check(tx.actor.permissions, tx.actor.user_id, {name})
     clock = _clock(session, tx)
     if clock is None:
         return

@@ -4,7 +4,9 @@ Everything in the schema syncs (later modules too, with no extra work) except:
 - ``LOCAL_ONLY``: bookkeeping of this PC or of the server, secrets-bearing session rows, queued outbound
   messages (sent by the PC that queued them) and the counters behind human codes;
 - ``PULL_ONLY``: rows the server manages (``workstations``), which PCs receive and never push;
-- ``LOCAL_COLUMNS``: per-store columns inside a synced table (``workstations.is_local``).
+- ``LOCAL_COLUMNS``: per-store columns inside a synced table (``workstations.is_local``; a user's sign-in
+  bookkeeping: failed attempts, lock-out and last sign-in are this PC's, so a sign-in, right or wrong, never
+  rewrites the user's row elsewhere and never competes with an administrator's disable or reset).
 
 Append-only ledgers never conflict (a row is written once). ``DERIVED`` columns are caches of a ledger
 (stock on hand, an invoice's paid and refunded amounts): whoever applies synced rows recomputes them from the
@@ -33,7 +35,10 @@ LOCAL_ONLY = frozenset(
     }
 )
 PULL_ONLY = frozenset({"workstations"})
-LOCAL_COLUMNS: dict[str, frozenset[str]] = {"workstations": frozenset({"is_local"})}
+LOCAL_COLUMNS: dict[str, frozenset[str]] = {
+    "workstations": frozenset({"is_local"}),
+    "users": frozenset({"failed_logins", "locked_until", "last_login_at"}),
+}
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 
 from db.ids import uuid7
 from hms_desktop import changes
-from hms_desktop.sync import conflicts, derived, state
+from hms_desktop.sync import conflicts, derived, row_rules, state
 from hms_desktop.sync.codec import BadValue, codec_for
 from hms_desktop.sync.errors import SyncError
 from hms_desktop.sync.policy import TableSpec, spec, sql_table
@@ -91,7 +91,7 @@ def apply_page(engine: Engine, page: dict[str, Any], ws_id: uuid.UUID, since: in
                 derived.recompute(conn, run.touched)
                 for (cache_table, _), ids in run.touched.items():
                     run.note(cache_table, ids)
-                state.witness(conn, run.seen)
+                state.witness(conn, run.seen, now)
                 _record_conflicts(run)
                 state.set_values(conn, checkpoint=int(page["next"]))
         finally:
@@ -144,6 +144,7 @@ def _apply(run: _Page, table: TableSpec, items: list[dict[str, Any]]) -> None:
     updates: list[dict[str, Any]] = []
     gone: list[uuid.UUID] = []
     lost: list[tuple[uuid.UUID, str, str | None]] = []
+    mine: list[uuid.UUID] = []
     for row_id, stamp, row in decoded:
         if row_id not in local:
             if row is not None:
@@ -156,8 +157,12 @@ def _apply(run: _Page, table: TableSpec, items: list[dict[str, Any]]) -> None:
             updates.append(row)
         else:
             gone.append(row_id)
-        if row_id in pending:
+        if row_id in pending and stamp.endswith(run.ws_id.hex):
+            mine.append(row_id)  # this PC's own later version (a restored PC catching up): nothing was lost
+        elif row_id in pending:
             lost.append((row_id, stamp, cur))
+    if mine:
+        run.conn.execute(delete(OUTBOX).where(OUTBOX.c.table_name == table.name, OUTBOX.c.row_id.in_(mine)))
     if lost:
         raw = {uuid.UUID(str(i["id"])): i.get("r") or {"deleted": True} for i in items}
         _keep_losers(run, table, lost, raw)
@@ -172,7 +177,9 @@ def _apply(run: _Page, table: TableSpec, items: list[dict[str, Any]]) -> None:
 
 def _apply_guarded(run: _Page, table: TableSpec, items: list[dict[str, Any]]) -> None:
     """Apply a table's rows of the page; a row this store refuses (its UNIQUE value is held here by a record
-    not yet on the server) is kept as a conflict naming the clash, and the rest of the page goes on."""
+    not yet on the server) is kept as a conflict naming the clash, and the rest of the page goes on. So is a
+    row that breaks the services' rules (``row_rules``), before anything is written."""
+    items = _set_aside_refused(run, table, items)
     try:
         with run.conn.begin_nested():
             _apply(run, table, items)
@@ -195,6 +202,22 @@ def _apply_guarded(run: _Page, table: TableSpec, items: list[dict[str, Any]]) ->
             clash = str(getattr(exc, "orig", exc)).split("\n", 1)[0][:200]
             row["reason"] = f"not applied on this PC, which holds another record with the same value ({clash})"
             run.conflicts.append(row)
+
+
+def _set_aside_refused(run: _Page, table: TableSpec, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows that pass ``row_rules``; each other one becomes a conflict with the reason (never written)."""
+    passed = []
+    for item in items:
+        reason = None if item.get("d") else row_rules.check_sent(table, item.get("r"))
+        if reason is None:
+            passed.append(item)
+            continue
+        values = row_rules.kept_values(table.name, item["r"])
+        kept = conflicts.record(table.name, uuid.UUID(str(item["id"])), "", str(item.get("h") or ""), values,
+                                str(run.ws_id), run.now, "")  # fmt: skip
+        kept["reason"] = f"not applied on this PC: {reason}"
+        run.conflicts.append(kept)
+    return passed
 
 
 def _keep_losers(run: _Page, table: TableSpec, lost: list[tuple[uuid.UUID, str, str | None]],

@@ -21,7 +21,8 @@ from typing import Any
 from sqlalchemy import String, delete, select, type_coerce
 from sqlalchemy.engine import Connection, Engine
 
-from hms_desktop.sync import hlc
+from hms_desktop.clock import utc_now
+from hms_desktop.sync import authorship, hlc
 from hms_desktop.sync.policy import TableSpec, pushable, spec, sql_table
 from hms_desktop.sync.stored import StoredRows, uuid_text
 from hms_desktop.sync.transport import Transport
@@ -29,6 +30,7 @@ from hms_desktop.sync.transport import Transport
 OUTBOX = sql_table("sync_outbox")
 READ_CHUNK = 500
 MAX_BATCH_BYTES = 8 * 1024 * 1024
+MAX_CLAIMS = 200  # as the server takes in one batch
 FORGET_EVERY = 10_000  # a crash before the delete only means those rows are sent again (a no-op)
 
 
@@ -38,6 +40,8 @@ class _Pending:
     first: str | None = None  # the clock of the earliest pending change of the row
     base: str | None = None  # the version that change started from
     last: str | None = None
+    author: str | None = None  # who made the latest change, and their proof of it (``authorship``)
+    proof: str | None = None
 
 
 @dataclass(kw_only=True)
@@ -47,6 +51,9 @@ class PushResult:
     unchanged: int = 0
     conflicts: int = 0
     dropped: int = 0
+    deferred: int = 0  # changes the server keeps waiting for (their author's claim has not reached it)
+    refused: int = 0  # changes the server refused (their author may not make them) and kept as conflicts
+    server_key: str | None = None  # the key the server seals claims to (from its answers)
 
 
 class _Batcher:
@@ -54,8 +61,10 @@ class _Batcher:
     next batch is encoded while the server applies the last; at most one waits in between)."""
 
     def __init__(self, engine: Engine, transport: Transport, ws_id: uuid.UUID, size: int,
-                 on_batch: Callable[[PushResult], None] | None) -> None:  # fmt: skip
+                 on_batch: Callable[[PushResult], None] | None, extras: dict[str, Any]) -> None:  # fmt: skip
         self.engine, self.transport, self.ws_id, self.size, self.on_batch = engine, transport, ws_id, size, on_batch
+        self.extras = extras  # claims and a founder's base clock: sent with the first batch
+        self.keys: dict[str, list[str]] = {}  # "table:row id" -> its outbox entries, for what the server defers
         self.parts: list[str] = []
         self.ids: list[str] = []
         self.bytes = 0
@@ -67,6 +76,7 @@ class _Batcher:
         self.sender.start()
 
     def add(self, change: dict[str, Any], entry_ids: list[str]) -> None:
+        self.keys[f"{change['t']}:{change['id']}"] = entry_ids
         part = json.dumps(change, separators=(",", ":"), ensure_ascii=False)
         if self.parts and (len(self.parts) >= self.size or self.bytes + len(part) > MAX_BATCH_BYTES):
             self.flush()
@@ -82,7 +92,8 @@ class _Batcher:
     def flush(self) -> None:
         if not self.parts:
             return
-        head = json.dumps({"op_id": str(uuid.uuid4()), "workstation_id": str(self.ws_id)})[:-1]
+        head = json.dumps({"op_id": str(uuid.uuid4()), "workstation_id": str(self.ws_id), **self.extras})[:-1]
+        self.extras = {}
         body = (head + ',"changes":[' + ",".join(self.parts) + "]}").encode("utf-8")
         self._put((body, self.ids, len(self.parts)))
         self.parts, self.ids, self.bytes = [], [], 0
@@ -126,7 +137,8 @@ class _Batcher:
                     return
                 body, ids, count = item
                 answer = self.transport.push(body)
-                acked.extend(ids)
+                kept = self._deferred(answer)
+                acked.extend(i for i in ids if i not in kept)
                 if len(acked) >= FORGET_EVERY:
                     _forget(self.engine, acked)
                     acked = []
@@ -134,6 +146,9 @@ class _Batcher:
                 self.result.changes += count
                 self.result.unchanged += int(answer.get("unchanged", 0))
                 self.result.conflicts += int(answer.get("conflicts", 0))
+                self.result.refused += int(answer.get("refused", 0))
+                if isinstance(answer.get("claim_key"), str):
+                    self.result.server_key = answer["claim_key"]
                 if self.on_batch is not None:
                     self.on_batch(self.result)
         except BaseException as exc:  # handed to the building thread, which raises it
@@ -143,6 +158,14 @@ class _Batcher:
                 _forget(self.engine, acked)
             except BaseException as exc:
                 self.error = self.error or exc
+
+    def _deferred(self, answer: dict[str, Any]) -> set[str]:
+        """The outbox entries of the changes the server left waiting (kept for the next push)."""
+        kept: set[str] = set()
+        for key in answer.get("deferred") or []:
+            kept.update(self.keys.get(str(key), []))
+        self.result.deferred += len(answer.get("deferred") or [])
+        return kept
 
 
 def _forget(engine: Engine, entry_ids: list[str]) -> None:
@@ -158,20 +181,30 @@ def _plan(snap: Connection) -> dict[str, dict[str, _Pending]]:
     """The pending rows by table and row id (32 hex digits), each with its outbox entries."""
     plan: dict[str, dict[str, _Pending]] = {}
     raw = (type_coerce(OUTBOX.c.id, String()), OUTBOX.c.table_name, type_coerce(OUTBOX.c.row_id, String()))
-    rows = snap.execute(select(*raw, OUTBOX.c.hlc, OUTBOX.c.base_hlc))
-    for entry_id, table, row_id, stamp, base in rows:
+    author = type_coerce(OUTBOX.c.author_id, String())
+    rows = snap.execute(select(*raw, OUTBOX.c.hlc, OUTBOX.c.base_hlc, author, OUTBOX.c.proof))
+    for entry_id, table, row_id, stamp, base, who, proof in rows:
         item = plan.setdefault(table, {}).setdefault(row_id, _Pending())
         item.entry_ids.append(entry_id)
         if item.first is None or (stamp or "") < item.first:
             item.first, item.base = stamp or "", base
         if item.last is None or (stamp or "") > item.last:
             item.last = stamp or ""
+            item.author, item.proof = (uuid_text(who) if who else None), proof
     return plan
 
 
 def push_all(engine: Engine, transport: Transport, ws_id: uuid.UUID, *, batch_size: int = 2000,
              on_batch: Callable[[PushResult], None] | None = None) -> PushResult:  # fmt: skip
-    batcher = _Batcher(engine, transport, ws_id, batch_size, on_batch)
+    with engine.connect().execution_options(hms_readonly=True) as conn:
+        claims = authorship.sealed_claims(conn)[:MAX_CLAIMS]
+        seed = conn.execute(select(sql_table("sync_state").c.seed_hlc)).scalar()
+    extras: dict[str, Any] = {}
+    if claims:
+        extras["claims"] = [c for _, c in claims]
+    if seed:
+        extras["base"] = seed
+    batcher = _Batcher(engine, transport, ws_id, batch_size, on_batch, extras)
     try:
         with engine.connect().execution_options(hms_readonly=True) as snap, snap.begin():
             plan = _plan(snap)
@@ -185,12 +218,19 @@ def push_all(engine: Engine, transport: Transport, ws_id: uuid.UUID, *, batch_si
                 if not item.last or _node(item.last) != ws_id.hex:
                     batcher.drop(item.entry_ids)
                     continue
-                change = {"t": table.name, "id": uuid_text(row_id), "h": item.last, "b": item.base, "d": True}
+                change = {"t": table.name, "id": uuid_text(row_id), "h": item.last, "b": item.base, "d": True,
+                          **_signed(item)}  # fmt: skip
                 batcher.add(change, item.entry_ids)
-            return batcher.finish()
+            result = batcher.finish()
     except BaseException:
         batcher.abandon()
         raise
+    with engine.begin() as conn:
+        if claims and result.batches:
+            authorship.claims_sent(conn, [i for i, _ in claims], utc_now())
+        if result.server_key:
+            authorship.learn_server_key(conn, result.server_key)
+    return result
 
 
 def _send_rows(snap: Connection, table: TableSpec, pending: dict[str, _Pending], batcher: _Batcher,
@@ -211,8 +251,18 @@ def _send_rows(snap: Connection, table: TableSpec, pending: dict[str, _Pending],
             if not stamp or not stamp.endswith(node):  # the current version is another PC's: nothing of ours to send
                 batcher.drop(item.entry_ids)
                 continue
-            batcher.add({"t": table.name, "id": row["id"], "h": stamp, "b": item.base, "r": row}, item.entry_ids)
+            change = {"t": table.name, "id": row["id"], "h": stamp, "b": item.base, "r": row, **_signed(item)}
+            batcher.add(change, item.entry_ids)
     return gone
+
+
+def _signed(item: _Pending) -> dict[str, str]:
+    out = {}
+    if item.author:
+        out["a"] = item.author
+        if item.proof:
+            out["p"] = item.proof
+    return out
 
 
 def _node(stamp: str) -> str | None:

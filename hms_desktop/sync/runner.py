@@ -69,6 +69,13 @@ def run_once(
                 pushed = push_all(
                     store.engine, transport, ident.workstation_id, batch_size=batch_size, on_batch=on_batch
                 )
+                if pushed.deferred:  # the answer may have taught the claim key: the claims go now, then the rest
+                    again = push_all(
+                        store.engine, transport, ident.workstation_id, batch_size=batch_size, on_batch=on_batch
+                    )
+                    pushed.changes += again.changes
+                    pushed.conflicts += again.conflicts
+                    pushed.deferred, pushed.refused = again.deferred, pushed.refused + again.refused
                 with store.engine.connect().execution_options(hms_readonly=True) as conn:
                     since = state.identity(conn).checkpoint  # type: ignore[union-attr]
                 pulled = pull_all(

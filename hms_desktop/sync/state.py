@@ -59,14 +59,18 @@ def tick(conn: Connection, now: datetime) -> str | None:
     return str(hlc.Stamp(ms=ms, counter=counter, node=hlc.node_of(row[1])))
 
 
-def witness(conn: Connection, seen: list[str]) -> None:
-    """Move this PC's clock past every pulled clock value in ``seen``."""
+def witness(conn: Connection, seen: list[str], now: datetime) -> None:
+    """Move this PC's clock past every pulled clock value in ``seen``, except one too far ahead of ``now``
+    (``hlc.check_ahead``): that one is ignored, so a forged or wrong clock never drags this PC's along."""
+    now_ms = int(now.timestamp() * 1000)
     stamps = []
     for text in seen:
         try:
-            stamps.append(hlc.parse(text))
+            stamp = hlc.parse(text)
         except ValueError:
             continue
+        if hlc.check_ahead(stamp, now_ms) is None:
+            stamps.append(stamp)
     if not stamps:
         return
     top = max(stamps)
@@ -74,6 +78,21 @@ def witness(conn: Connection, seen: list[str]) -> None:
     if row is None:
         return
     ms, counter = hlc.witness(int(row[1]), int(row[2]), top)
+    conn.execute(update(STATE).where(STATE.c.id == row[0]).values(hlc_ms=ms, hlc_counter=counter))
+
+
+def clock(conn: Connection) -> tuple[int, int]:
+    """This PC's clock as persisted: (ms, counter); (0, 0) when the store has no sync state."""
+    row = conn.execute(select(STATE.c.hlc_ms, STATE.c.hlc_counter).limit(1)).first()
+    return (0, 0) if row is None else (int(row[0]), int(row[1]))
+
+
+def keep_clock_at_least(conn: Connection, ms: int, counter: int) -> None:
+    """Move this PC's clock up to (``ms``, ``counter``) if it is behind: a store restored from a backup never
+    ticks behind the clock of the store it replaced (whose changes the server may already hold)."""
+    row = conn.execute(select(STATE.c.id, STATE.c.hlc_ms, STATE.c.hlc_counter).limit(1)).first()
+    if row is None or (int(row[1]), int(row[2])) >= (ms, counter):
+        return
     conn.execute(update(STATE).where(STATE.c.id == row[0]).values(hlc_ms=ms, hlc_counter=counter))
 
 

@@ -4,21 +4,28 @@ Transient failures (no connection, a dropped connection, 502/503/504) are retrie
 pause, sending the very same bytes, so a batch whose answer was lost is recognised by its operation id and
 not applied twice. A refusal (4xx) is not retried. The refresh token lives in the store's key store and is
 replaced there as soon as the server rotates it.
+
+Before any connection the address is checked (``pinning``): plain http only to this PC itself, and an https
+server verified against the certificate pinned at enrolment (``CERT_KEY`` in the key store, or the one just
+fetched and compared during enrolment) and nothing else. A server presenting another certificate is refused
+in the TLS handshake, before the request is sent, with ``ServerNotTrusted`` (never retried).
 """
 
 from __future__ import annotations
 
 import json
+import ssl
 import time
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Self
 
 import httpx
 
 from db.migrate import head_revision
 from hms_desktop.clock import utc_now
 from hms_desktop.security.keystore import KeyStore
-from hms_desktop.sync.errors import NotEnrolled, SyncRefused, SyncUnavailable
+from hms_desktop.sync import pinning
+from hms_desktop.sync.errors import NotEnrolled, SyncError, SyncRefused, SyncUnavailable
 
 REFRESH_KEY = "sync-refresh-token"
 RETRY_PAUSES = (0.5, 1.0, 2.0)
@@ -28,19 +35,27 @@ TRANSIENT_STATUS = {502, 503, 504}
 
 class Transport:
     def __init__(
-        self, server_url: str, keys: KeyStore | None = None, *, pauses: tuple[float, ...] = RETRY_PAUSES
+        self,
+        server_url: str,
+        keys: KeyStore | None = None,
+        *,
+        pauses: tuple[float, ...] = RETRY_PAUSES,
+        pinned_pem: bytes | None = None,
     ) -> None:
         self.base = server_url.rstrip("/")
         self.keys = keys
         self.pauses = pauses
-        self._client = httpx.Client(base_url=self.base, timeout=TIMEOUT, headers={"x-hms-schema": head_revision()})
+        verify = _verification(self.base, keys, pinned_pem)  # refuses before any connection
+        self._client = httpx.Client(
+            base_url=self.base, timeout=TIMEOUT, verify=verify, headers={"x-hms-schema": head_revision()}
+        )
         self._access: str | None = None
         self._access_until = datetime.min.replace(tzinfo=UTC)
 
     def close(self) -> None:
         self._client.close()
 
-    def __enter__(self) -> Transport:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -57,6 +72,8 @@ class Transport:
             try:
                 response = self._client.request(method, path, content=content, params=params, headers=headers)
             except httpx.TransportError as exc:
+                if pinning.is_pin_failure(exc):
+                    raise pinning.ServerNotTrusted(pinning.NOT_TRUSTED) from None
                 if attempts >= len(self.pauses):
                     raise SyncUnavailable(
                         f"The sync server at {self.base} cannot be reached ({type(exc).__name__})."
@@ -106,6 +123,22 @@ class Transport:
 
     def block(self, series: str, period: str, size: int) -> dict[str, Any]:
         return self._send("POST", "/v1/blocks", content=_dump({"series": series, "period": period, "size": size}))
+
+
+def _verification(url: str, keys: KeyStore | None, pinned_pem: bytes | None) -> ssl.SSLContext | bool:
+    """How the server at ``url`` is verified: the pinned certificate for https; http only on loopback."""
+    problem = pinning.address_problem(url)
+    if problem is not None:
+        raise SyncError(problem)
+    if not pinning.is_https(url):
+        return True  # loopback http: no TLS at all
+    pem = pinned_pem if pinned_pem is not None else (keys.get(pinning.CERT_KEY) if keys is not None else None)
+    if not pem:
+        raise SyncError(
+            "This PC has no pinned certificate for its https server; pin it (hms sync pin) with the fingerprint "
+            "from the administrator."
+        )
+    return pinning.pinned_context(pem)
 
 
 def _dump(doc: dict[str, Any]) -> bytes:

@@ -16,10 +16,11 @@ from sqlalchemy import func, select
 
 from db.models.audit import AuditLog
 from db.models.identity import PasswordEmail, RefreshToken, User
+from db.models.sync import SyncState
 from hms_desktop.audit.trail import record
 from hms_desktop.context import Actor, Context, Transaction
 from hms_desktop.errors import AuthError, PermissionDenied, TokenError, ValidationError
-from hms_desktop.security import passwords, tokens
+from hms_desktop.security import author_keys, passwords, tokens
 from hms_desktop.security.actors import load_actor
 from hms_desktop.security.permissions import public
 from hms_desktop.services.admin import sessions
@@ -126,6 +127,7 @@ def login(ctx: Context, email: str, password: str) -> SessionTokens:
         user.last_login_at = now
         if passwords.needs_rehash(user.password_hash):
             user.password_hash = passwords.hash_password(password)
+        author_keys.signed_in(user.id, password, user.password_hash)  # sign their changes from this commit on
         result = sessions.issue(tx, user, actor)
         record(tx, "login", entity_type="users", entity_id=user.id, actor=result.actor)
         tx.commit()
@@ -197,6 +199,7 @@ def logout(ctx: Context, refresh_token: str) -> None:
         sessions.revoke_family(tx, token.family_id, "logout")
         record(tx, "logout", entity_type="users", entity_id=token.user_id)
         tx.commit()
+    author_keys.signed_out(token.user_id)
 
 
 @public
@@ -220,8 +223,22 @@ def change_password(ctx: Context, current: str, new: str, *, end_other_sessions:
         if end_other_sessions:
             ended = sessions.revoke_user(tx, user.id, "password changed", keep_family=ctx.actor.session_family)
         record(tx, "password_change", entity_type="users", entity_id=user.id, detail=f"{ended} other sessions ended")
-        tx.commit()
-        return ended
+        tx.commit()  # signed with the key of the password it replaces: the one the server knows
+    author_keys.signed_in(user.id, new, user.password_hash)
+    return ended
+
+
+SYNCED_RESET = (
+    "This PC syncs with the clinic's server, which takes a new password only from an administrator: "
+    "ask one to reset yours (Admin > Users)."
+)
+
+
+def _no_reset_on_a_synced_pc(tx: Transaction) -> None:
+    """A reset by emailed code proves nothing the sync server can check (the code never reaches it), so on an
+    enrolled PC it would be refused there and undone here: refuse it up front, for every address alike."""
+    if tx.session.scalar(select(SyncState.id).where(SyncState.workstation_id.is_not(None))) is not None:
+        raise ValidationError("email", SYNCED_RESET)
 
 
 @public
@@ -233,6 +250,7 @@ def request_password_reset(ctx: Context, email: str) -> None:
     address = _normal_email(email)
     code, digest = tokens.new_opaque_token()
     with ctx.transaction() as tx:
+        _no_reset_on_a_synced_pc(tx)
         now = ctx.clock.now()
         user = tx.session.scalar(select(User).where(User.email == address, User.deleted_at.is_(None)))
         tx.acting_as = Actor(user.id, user.email) if user is not None else Actor(None, address or "(blank)")
@@ -274,6 +292,7 @@ def request_password_reset(ctx: Context, email: str) -> None:
 def reset_password(ctx: Context, code: str, new_password: str) -> None:
     digest = tokens.hash_token(code or "")
     with ctx.transaction() as tx:
+        _no_reset_on_a_synced_pc(tx)
         now = ctx.clock.now()
         row = tx.session.scalar(select(PasswordEmail).where(PasswordEmail.token_hash == digest))
         if row is None or row.used_at is not None or row.voided_at is not None or row.expires_at <= now:

@@ -1,4 +1,11 @@
-"""Roles and their permissions: list, create, edit the permission set, rename, delete when unused."""
+"""Roles and their permissions: list, create, edit the permission set, rename, delete when unused.
+
+The rules of ``security.grant_rules``, applied to the editor's roles and codes as they are now: every code a
+role gains must be held by its editor (a Super Admin holds all); nobody but a Super Admin changes the codes of
+a role they hold themselves; the Super Admin role is not editable; only a Super Admin renames a default role or
+gives a role a default role's name. A refusal raises ``PermissionDenied`` with the rule's sentence, is audited as
+a denial, and writes nothing. Taking codes away is allowed to any ``roles.manage`` holder, their own roles aside.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +17,11 @@ from sqlalchemy import func, select
 
 from db.models.identity import Permission, Role, RolePermission, User, UserRole
 from hms_desktop.context import Context, Transaction
-from hms_desktop.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from hms_desktop.errors import Conflict, NotFound, ValidationError
 from hms_desktop.links import set_links
-from hms_desktop.security.permissions import CATALOGUE, may_grant, requires
+from hms_desktop.security.grant_rules import Holder, holder_of, role_edit_refusal, role_name_refusal
+from hms_desktop.security.live_access import current_actor
+from hms_desktop.security.permissions import CATALOGUE, deny, requires
 from hms_desktop.validation import clean_text
 
 
@@ -73,14 +82,28 @@ def _role(tx: Transaction, role_id: uuid.UUID) -> Role:
     return role
 
 
-def _clean_codes(ctx: Context, codes: Iterable[str]) -> set[str]:
+def _clean_codes(codes: Iterable[str]) -> frozenset[str]:
     wanted = {c.strip() for c in codes if c.strip()}
     unknown = sorted(wanted - CATALOGUE.keys())
     if unknown:
         raise ValidationError("permissions", f"Unknown permission: {', '.join(unknown)}.")
-    if not may_grant(ctx.actor.permissions, ctx.actor.roles, "", wanted):
-        raise PermissionDenied("roles.manage", "You cannot grant rights over the system that you do not hold yourself.")
-    return wanted
+    return frozenset(wanted)
+
+
+def _editor(tx: Transaction) -> Holder:
+    return holder_of(current_actor(tx))
+
+
+def _may_edit(tx: Transaction, role_name: str, is_system: bool, before: frozenset[str], after: frozenset[str]) -> None:
+    refusal = role_edit_refusal(_editor(tx), role_name, is_system, before, after)
+    if refusal is not None:
+        deny(tx, "roles.manage", refusal)
+
+
+def _may_name(tx: Transaction, old_name: str | None, new_name: str) -> None:
+    refusal = role_name_refusal(_editor(tx), old_name, new_name)
+    if refusal is not None:
+        deny(tx, "roles.manage", refusal)
 
 
 def _unique_name(tx: Transaction, name: str, own_id: uuid.UUID | None = None) -> str:
@@ -94,7 +117,7 @@ def _unique_name(tx: Transaction, name: str, own_id: uuid.UUID | None = None) ->
     return clean
 
 
-def _apply_codes(tx: Transaction, role: Role, codes: set[str]) -> None:
+def _apply_codes(tx: Transaction, role: Role, codes: frozenset[str]) -> None:
     perms = {p.code: p.id for p in tx.session.scalars(select(Permission))}
     links = tx.session.scalars(select(RolePermission).where(RolePermission.role_id == role.id))
     set_links(
@@ -114,10 +137,13 @@ def list_roles(ctx: Context) -> list[RoleView]:
 
 @requires("roles.manage")
 def create_role(ctx: Context, name: str, permissions: Iterable[str], description: str = "") -> RoleView:
-    codes = _clean_codes(ctx, permissions)
+    codes = _clean_codes(permissions)
     with ctx.transaction() as tx:
+        clean = _unique_name(tx, name)
+        _may_name(tx, None, clean)
+        _may_edit(tx, clean, False, frozenset(), codes)
         role = Role(
-            name=_unique_name(tx, name),
+            name=clean,
             description=clean_text(description, "description", label="Description", required=False, max_len=300),
         )
         tx.session.add(role)
@@ -137,13 +163,18 @@ def update_role(
     description: str | None = None,
     permissions: Iterable[str] | None = None,
 ) -> RoleView:
-    codes = _clean_codes(ctx, permissions) if permissions is not None else None
+    codes = _clean_codes(permissions) if permissions is not None else None
     with ctx.transaction() as tx:
         role = _role(tx, role_id)
         if role.is_system and (codes is not None or name is not None):
             raise Conflict(f"{role.name} is built in: it always holds every permission and keeps its name.")
+        if codes is not None:
+            before = frozenset(role_codes_of(tx, [role.id]).get(role.id, ()))
+            _may_edit(tx, role.name, role.is_system, before, codes)
         if name is not None:
-            role.name = _unique_name(tx, name, role.id)
+            clean = _unique_name(tx, name, role.id)
+            _may_name(tx, role.name, clean)
+            role.name = clean
         if description is not None:
             role.description = clean_text(description, "description", label="Description", required=False, max_len=300)
         if codes is not None:

@@ -1,7 +1,16 @@
 """Staff accounts: create, list, roles, disable and enable, password reset by an administrator.
 
-Nobody can grant permissions they do not hold themselves (an Admin cannot make a Super Admin), and the
-last active Super Admin can be neither disabled nor stripped of the role.
+The rules of ``security.grant_rules``, applied to the acting user's roles and codes as they are now:
+
+- nobody changes their own roles; only a Super Admin gives or takes away the Super Admin role, or changes
+  anything of a Super Admin's account (roles, name and phone, disable/enable, password reset);
+- a custom role is given only by someone who holds every code of it; a default (system) role, such as
+  Receptionist or Doctor, by anyone with ``users.manage`` who holds its rights over the system (so an Admin
+  staffs the clinic without holding clinical rights);
+- a password reset needs the resetter to hold the target's rights over the system.
+
+A refusal raises ``PermissionDenied`` with the rule's sentence, is audited as a denial, and writes nothing.
+The last active Super Admin can be neither disabled nor stripped of the role.
 """
 
 from __future__ import annotations
@@ -13,14 +22,23 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
+from db.ids import uuid7
 from db.models.identity import Role, User, UserRole
 from hms_desktop.audit.trail import record
 from hms_desktop.context import Context, Transaction
-from hms_desktop.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from hms_desktop.errors import Conflict, NotFound, ValidationError
 from hms_desktop.links import set_links
 from hms_desktop.security import passwords
 from hms_desktop.security.actors import role_names, role_names_of
-from hms_desktop.security.permissions import SUPER_ADMIN, may_grant, requires
+from hms_desktop.security.grant_rules import (
+    Holder,
+    account_change_refusal,
+    holder_of,
+    password_reset_refusal,
+    role_assignment_refusal,
+)
+from hms_desktop.security.live_access import current_actor
+from hms_desktop.security.permissions import SUPER_ADMIN, deny, requires
 from hms_desktop.services.admin import sessions
 from hms_desktop.services.admin.roles import role_codes_of
 from hms_desktop.validation import clean_email, clean_mobile, clean_text
@@ -87,13 +105,38 @@ def _roles_by_name(tx: Transaction, names: Sequence[str]) -> list[Role]:
     return [found[n] for n in wanted]
 
 
-def _no_escalation(ctx: Context, tx: Transaction, roles: Sequence[Role]) -> None:
-    codes = role_codes_of(tx, [r.id for r in roles])
-    for role in roles:
-        if not may_grant(ctx.actor.permissions, ctx.actor.roles, role.name, codes.get(role.id, set())):
-            raise PermissionDenied(
-                "users.manage", f"You cannot give the role {role.name}: it holds rights over the system you do not."
-            )
+def holder(tx: Transaction) -> Holder:
+    """The acting user as the grant rules see them: their roles and codes now, in ``tx``."""
+    return holder_of(current_actor(tx))
+
+
+def _may_assign(tx: Transaction, user_id: uuid.UUID, before: Sequence[Role], after: Sequence[Role]) -> None:
+    """Refuse (audited) a change of ``user_id``'s roles from ``before`` to ``after`` that the rules forbid."""
+    named = {r.id: r for r in [*before, *after]}
+    codes = role_codes_of(tx, list(named))
+    roles = {r.name: (r.is_system, frozenset(codes.get(r.id, ()))) for r in named.values()}
+    old = frozenset(r.name for r in before)
+    refusal = role_assignment_refusal(
+        holder(tx), user_id, SUPER_ADMIN in old, old, frozenset(r.name for r in after), roles
+    )
+    if refusal is not None:
+        deny(tx, "users.manage", refusal)
+
+
+def _may_change(tx: Transaction, user: User) -> None:
+    refusal = account_change_refusal(holder(tx), user.id, SUPER_ADMIN in role_names(tx.session, user.id))
+    if refusal is not None:
+        deny(tx, "users.manage", refusal)
+
+
+def _roles_of(tx: Transaction, user_id: uuid.UUID) -> list[Role]:
+    return list(
+        tx.session.scalars(
+            select(Role)
+            .join(UserRole, UserRole.role_id == Role.id)
+            .where(UserRole.user_id == user_id, UserRole.deleted_at.is_(None), Role.deleted_at.is_(None))
+        )
+    )
 
 
 def active_super_admins(tx: Transaction) -> int:
@@ -130,8 +173,10 @@ def create_user(ctx: Context, data: UserInput) -> UserView:
         if tx.session.scalar(select(User.id).where(func.lower(User.email) == email)):
             raise ValidationError("email", "A user with this email already exists.")
         roles = _roles_by_name(tx, data.roles)
-        _no_escalation(ctx, tx, roles)
+        new_id = uuid7()
+        _may_assign(tx, new_id, [], roles)
         user = User(
+            id=new_id,
             email=email,
             full_name=name,
             phone=phone,
@@ -163,8 +208,9 @@ def set_user_roles(ctx: Context, user_id: uuid.UUID, roles: Sequence[str]) -> Us
     with ctx.transaction() as tx:
         user = _user(tx, user_id)
         new_roles = _roles_by_name(tx, roles)
-        _no_escalation(ctx, tx, new_roles)
-        was_super = SUPER_ADMIN in role_names(tx.session, user.id)
+        old_roles = _roles_of(tx, user.id)
+        _may_assign(tx, user.id, old_roles, new_roles)
+        was_super = SUPER_ADMIN in {r.name for r in old_roles}
         if was_super and SUPER_ADMIN not in {r.name for r in new_roles} and user.status == "active":
             if active_super_admins(tx) <= 1:
                 raise Conflict("This is the last Super Admin; make someone else Super Admin first.")
@@ -180,6 +226,7 @@ def update_user(
 ) -> UserView:
     with ctx.transaction() as tx:
         user = _user(tx, user_id)
+        _may_change(tx, user)
         if full_name is not None:
             user.full_name = clean_text(full_name, "full_name", label="Name")
         if phone is not None:
@@ -193,6 +240,7 @@ def update_user(
 def disable_user(ctx: Context, user_id: uuid.UUID, reason: str = "") -> UserView:
     with ctx.transaction() as tx:
         user = _user(tx, user_id)
+        _may_change(tx, user)
         if user.status == "disabled":
             raise Conflict("This user is already disabled.")
         if SUPER_ADMIN in role_names(tx.session, user.id) and active_super_admins(tx) <= 1:
@@ -215,6 +263,7 @@ def disable_user(ctx: Context, user_id: uuid.UUID, reason: str = "") -> UserView
 def enable_user(ctx: Context, user_id: uuid.UUID) -> UserView:
     with ctx.transaction() as tx:
         user = _user(tx, user_id)
+        _may_change(tx, user)
         user.status = "active"
         user.failed_logins = 0
         user.locked_until = None
@@ -228,18 +277,16 @@ def admin_reset_password(ctx: Context, user_id: uuid.UUID, new_password: str) ->
     """Set a temporary password; the user must change it at the next sign-in. Ends the user's sessions."""
     with ctx.transaction() as tx:
         user = _user(tx, user_id)
-        their_roles = tx.session.scalars(
-            select(Role)
-            .join(UserRole, UserRole.role_id == Role.id)
-            .where(UserRole.user_id == user.id, UserRole.deleted_at.is_(None))
-        ).all()
+        their_roles = _roles_of(tx, user.id)
         codes = role_codes_of(tx, [r.id for r in their_roles])
-        if not all(
-            may_grant(ctx.actor.permissions, ctx.actor.roles, r.name, codes.get(r.id, set())) for r in their_roles
-        ):
-            raise PermissionDenied(
-                "users.manage", "You cannot reset the password of someone with more rights than you."
-            )
+        refusal = password_reset_refusal(
+            holder(tx),
+            user.id,
+            SUPER_ADMIN in {r.name for r in their_roles},
+            frozenset(c for r in their_roles for c in codes.get(r.id, ())),
+        )
+        if refusal is not None:
+            deny(tx, "users.manage", refusal)
         passwords.check_password_rules(new_password, email=user.email, name=user.full_name)
         user.password_hash = passwords.hash_password(new_password)
         user.must_change_password = True

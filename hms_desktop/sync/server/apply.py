@@ -26,9 +26,9 @@ from hms_desktop.sync import conflicts, derived, hlc
 from hms_desktop.sync.codec import codec_for
 from hms_desktop.sync.errors import ApiError
 from hms_desktop.sync.policy import TableSpec, sql_table, synced
-from hms_desktop.sync.server import bulk
+from hms_desktop.sync.server import authorize, bulk
 from hms_desktop.sync.server.store import FeedEntry, register
-from hms_desktop.sync.server.validate import Change
+from hms_desktop.sync.server.validate import Batch, Change
 
 BATCHES = sql_table("sync_batches")
 CONFLICTS = sql_table("sync_conflicts")
@@ -48,18 +48,18 @@ class _Run:
     def lose(self, table: str, row_id: uuid.UUID, winner: str, loser: str | None, values: dict[str, Any]) -> None:
         self.conflicts.append(conflicts.record(table, row_id, winner, loser, values, "server", self.now, self.stamp))
 
-    def set_aside(self, table: str, change: Change, constraint: str) -> None:
+    def set_aside(self, table: str, change: Change, constraint: str, *, why: str | None = None) -> None:
         """A row the central database refused: kept as a conflict (with its values) for an admin."""
         values = change.raw or {"id": str(change.row_id), "deleted": True}
         row = conflicts.record(table, change.row_id, self.stamp, change.hlc, values, "server", self.now, self.stamp)
-        row["reason"] = f"refused by the central database: {constraint}"[:300]
+        row["reason"] = (why or f"refused by the central database: {constraint}")[:300]
         self.conflicts.append(row)
         self.set_aside_count += 1
 
 
-def apply_batch(
-    conn: Connection, ws_id: uuid.UUID, op_id: uuid.UUID, changes: list[Change], now: datetime
-) -> dict[str, Any]:
+def apply_batch(conn: Connection, ws_id: uuid.UUID, batch: Batch, now: datetime, secret: bytes) -> dict[str, Any]:
+    """Apply what the batch's authors may do (``authorize``), in one transaction; answers what happened."""
+    op_id = batch.op_id
     first = conn.execute(
         pg_insert(BATCHES)
         .values(
@@ -67,7 +67,7 @@ def apply_batch(
             op_id=op_id,
             workstation_id=ws_id,
             received_at=now,
-            change_count=len(changes),
+            change_count=len(batch.changes),
             result={},
             created_at=now,
             updated_at=now,
@@ -80,6 +80,8 @@ def apply_batch(
         if prev[0] != ws_id:
             raise ApiError(409, "op_id_taken", "This operation id belongs to another workstation's batch.")
         return {**prev[1], "duplicate": True}
+    verdict = authorize.screen(conn, ws_id, batch, secret)
+    changes = verdict.accepted
     groups: dict[str, list[Change]] = defaultdict(list)
     for change in changes:
         groups[change.table.name].append(change)
@@ -93,6 +95,8 @@ def apply_batch(
         # row): apply the batch row by row, set each refused row aside as a conflict, and go on.
         run = _Run(conn, ws_id, now)
         _apply_each(run, tables, groups)
+    _refuse(run, verdict.refused)
+    authorize.save_keys(conn, verdict.keys, now)
     try:
         derived.recompute(conn, run.touched)
         _conflicts(run)
@@ -108,6 +112,9 @@ def apply_batch(
         "unchanged": run.unchanged,
         "conflicts": len(run.conflicts),
         "set_aside": run.set_aside_count,
+        "refused": len(verdict.refused),
+        "deferred": [f"{c.table.name}:{c.row_id}" for c in verdict.deferred],
+        "claim_key": authorize.claim_key(secret),
         "seq": seq,
     }
     conn.execute(update(BATCHES).where(BATCHES.c.op_id == op_id).values(result=result))
@@ -251,6 +258,22 @@ def _delete(run: _Run, table: TableSpec, dels: list[Change]) -> None:
             run.lose(table.name, c.row_id, cur, c.hlc, {"id": str(c.row_id), "deleted": True})
     if gone:
         run.conn.execute(table.table.delete().where(table.table.c.id.in_(gone)))
+
+
+def _refuse(run: _Run, refused: list[tuple[Change, str]]) -> None:
+    """Refused changes: kept as conflicts with the reason, and the server's own version of each row sent out
+    again with a clock above the refused one (a row the server never had goes out as deleted), so the PC that
+    pushed it takes the server's version back."""
+    for change, reason in refused:
+        table = change.table
+        run.set_aside(table.name, change, "", why=f"refused: {reason}")
+        stamp = hlc.server_stamp(max(int(run.now.timestamp() * 1000), hlc.parse(change.hlc).ms + 1))
+        t = table.table
+        if table.append_only:
+            continue  # a ledger row the server refused was never written; the PC's copy stays its own
+        found = run.conn.execute(update(t).where(t.c.id == change.row_id).values(hlc=stamp)).rowcount
+        run.feed.append(FeedEntry(table.name, change.row_id, stamp, None, is_delete=not found))
+    run.set_aside_count -= len(refused)
 
 
 def _conflicts(run: _Run) -> None:

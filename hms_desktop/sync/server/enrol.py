@@ -113,6 +113,12 @@ def enrol(conn: Connection, clinic: Clinic, body: dict[str, Any], now: datetime)
     conn.execute(WORKSTATIONS.insert().values(**values))
     if hospital_id is not None:
         reserve_high_water(conn, ws_id, body.get("series", []), now)
+    if hospital_id is not None and server_hospital is None:
+        # the first PC with the clinic's data: the rows it holds now are the clinic's base (``authorize``)
+        clinic_table = sql_table("sync_clinic")
+        conn.execute(
+            update(clinic_table).where(clinic_table.c.founder_id.is_(None)).values(founder_id=ws_id, updated_at=now)
+        )
     conn.execute(
         update(sql_table("sync_enrolment_codes"))
         .where(sql_table("sync_enrolment_codes").c.id == code_id)

@@ -2,6 +2,10 @@
 
 Each entry is served with the row as it is now. A PC's own changes are left out of its pages (it has them),
 but the page still advances its checkpoint past them.
+
+A PC restored from a backup does not have them: it asks with ``own`` and then gets the rows it originated
+too (``"own": true`` in each page says so), so the changes it pushed after the backup come back to it, its
+audit chain included (``hms_desktop.sync.catch_up``).
 """
 
 from __future__ import annotations
@@ -21,7 +25,8 @@ ROWS = sql_table("sync_rows")
 MAX_PAGE = 10_000
 
 
-def pull_page(conn: Connection, ws_id: uuid.UUID, since: int, limit: int) -> dict[str, Any]:
+def pull_page(conn: Connection, ws_id: uuid.UUID, since: int, limit: int, *, own: bool = False) -> dict[str, Any]:
+    """The page after ``since``; with ``own`` the rows ``ws_id`` itself pushed are served too (a restored PC)."""
     limit = max(1, min(limit, MAX_PAGE))
     entries = conn.execute(
         select(ROWS.c.table_name, ROWS.c.row_id, ROWS.c.seq, ROWS.c.hlc, ROWS.c.origin_id, ROWS.c.is_delete)
@@ -31,7 +36,7 @@ def pull_page(conn: Connection, ws_id: uuid.UUID, since: int, limit: int) -> dic
     ).all()
     wanted: dict[str, list[uuid.UUID]] = defaultdict(list)
     for name, row_id, _seq, _hlc, origin, is_delete in entries:
-        if origin != ws_id and not is_delete:
+        if (own or origin != ws_id) and not is_delete:
             wanted[name].append(row_id)
     rows: dict[tuple[str, uuid.UUID], dict[str, Any]] = {}
     for name, ids in wanted.items():
@@ -45,7 +50,7 @@ def pull_page(conn: Connection, ws_id: uuid.UUID, since: int, limit: int) -> dic
                 rows[(name, r["id"])] = codec.encode(r)
     changes: list[dict[str, Any]] = []
     for name, row_id, seq, stamp, origin, is_delete in entries:
-        if origin == ws_id:
+        if origin == ws_id and not own:
             continue
         if is_delete:
             changes.append({"t": name, "id": str(row_id), "h": stamp, "s": seq, "d": True})
@@ -55,4 +60,5 @@ def pull_page(conn: Connection, ws_id: uuid.UUID, since: int, limit: int) -> dic
             changes.append({"t": name, "id": str(row_id), "h": stamp, "s": seq, "r": row})
     last = int(entries[-1][2]) if entries else since
     more = len(entries) == limit
-    return {"changes": changes, "next": last, "more": more, "head": head_seq(conn) if not more else None}
+    page = {"changes": changes, "next": last, "more": more, "head": head_seq(conn) if not more else None}
+    return {**page, "own": True} if own else page

@@ -1,14 +1,16 @@
 """Roles tab: the permission matrix. Rows are the permission codes grouped by area (with what each allows),
 columns are the roles; a tick gives the permission. Save writes every changed role with one ``update_role``
-each. Super Admin (built in) always holds everything, so its column is read-only; so is any right over the
-system the signed-in user does not hold (they cannot hand it out)."""
+each. Super Admin (built in) always holds everything, so its column is read-only. The rules of
+``security.grant_rules`` decide the rest: a box can be ticked only for a right the signed-in user holds, and the
+columns of the user's own roles are read-only (but for a Super Admin); the service applies the same rules."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
 
-from hms_desktop.security.permissions import CATALOGUE, PRIVILEGED
+from hms_desktop.security.grant_rules import holder_of, role_edit_refusal
+from hms_desktop.security.permissions import CATALOGUE
 from hms_desktop.services.admin.roles import RoleView, create_role, delete_role, list_roles, update_role
 from ui.docks.admin.common import AdminTab, button, line, message_label, row_of, say
 from ui.qt import (
@@ -97,10 +99,18 @@ class RolesTab(AdminTab):
         self.state = {r.name: set(r.permissions) for r in roles}
         self._draw()
 
+    def refusal(self, role: RoleView, code: str) -> str | None:
+        """Why the signed-in user may not tick or untick ``code`` for ``role`` (None: they may)."""
+        if role.is_system:
+            return "Super Admin always holds every permission."
+        if not self.manage:
+            return "You cannot edit roles."
+        before = self.original.get(role.name, role.permissions)
+        after = before - {code} if code in before else before | {code}
+        return role_edit_refusal(holder_of(self.session.actor), role.name, role.is_system, before, after)
+
     def editable(self, role: RoleView, code: str) -> bool:
-        if not self.manage or role.is_system:
-            return False
-        return code not in PRIVILEGED or self.session.actor.can(code)
+        return self.refusal(role, code) is None
 
     def _draw(self) -> None:
         self._building = True
@@ -147,10 +157,10 @@ class RolesTab(AdminTab):
     def _cell(self, role: RoleView, code: str) -> QTableWidgetItem:
         item = QTableWidgetItem()
         flags = Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEnabled
-        if self.editable(role, code):
+        why = self.refusal(role, code)
+        if why is None:
             flags |= Qt.ItemFlag.ItemIsUserCheckable
         else:
-            why = "Super Admin always holds every permission." if role.is_system else "You cannot give this right."
             item.setToolTip(why)
         item.setFlags(flags)
         ticked = role.is_system or code in self.state[role.name]

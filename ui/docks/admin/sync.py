@@ -1,5 +1,6 @@
-"""Sync tab: this PC's sync status, enrolment with the clinic's server (address, one-time code, PC name), a sync
-on demand, and the edits that lost to a later edit on another PC (keep the winner, or restore the loser)."""
+"""Sync tab: this PC's sync status, enrolment with the clinic's server (address, one-time code, PC name, and for an
+https address the fingerprint of the server's certificate, shown only then), a sync on demand, and the edits that
+lost to a later edit on another PC (keep the winner, or restore the loser)."""
 
 from __future__ import annotations
 
@@ -59,21 +60,26 @@ class SyncTab(AdminTab):
 
         self.enrol_box = QGroupBox("Enrol this PC with the clinic's sync server")
         form = QFormLayout()
-        self.server_url = line("syncServerUrl", "e.g. http://server.local:8765", self.enrol)
+        self.server_url = line("syncServerUrl", "e.g. https://192.168.1.10:8765", self.enrol)
         self.code = line("syncCode", "the one-time code, e.g. K7QF-2MXC-9RTB", self.enrol)
+        self.fingerprint = line("syncFingerprint", "shown with the code, e.g. C40B 8BE6 D1B8 419A ...", self.enrol)
         self.pc_name = line("syncPcName", "e.g. Reception 1", self.enrol)
         form.addRow("Server address *", self.server_url)
         form.addRow("Enrolment code *", self.code)
+        form.addRow("Certificate fingerprint *", self.fingerprint)
         form.addRow("This PC's name *", self.pc_name)
         general = QLabel()
-        self.errors = FieldErrors(
-            form, {"server_url": self.server_url, "code": self.code, "name": self.pc_name}, general
-        )
+        fields = {"server_url": self.server_url, "code": self.code, "fingerprint": self.fingerprint}
+        self.errors = FieldErrors(form, {**fields, "name": self.pc_name}, general)
+        self.enrol_form = form
+        self.server_url.textChanged.connect(lambda _text: self._fingerprint_shown())
+        self._fingerprint_shown()
         self.enrol_button = button("Enrol this PC", "enrolPc", self.enrol)
         ebox = QVBoxLayout(self.enrol_box)
         ebox.addWidget(
             QLabel(
-                "This PC keeps its data: everything it holds is uploaded at its first sync. "
+                "This PC keeps its data: everything it holds is uploaded at its first sync. A server on the "
+                "network is https://, with the certificate fingerprint the administrator gives with the code. "
                 "See docs/sync.md for setting up the server."
             )
         )
@@ -130,16 +136,22 @@ class SyncTab(AdminTab):
         if not s.enrolled and not self.pc_name.text():
             self.pc_name.setText(self.session.base.workstation.name if self.session.base.workstation.id else "")
 
+    def _fingerprint_shown(self) -> None:
+        """The fingerprint is asked for (and sent) only for an https address."""
+        https = self.server_url.text().strip().lower().startswith("https://")
+        self.enrol_form.setRowVisible(self.fingerprint, https)
+
     def enrol(self) -> None:
         if not self.enrol_button.isEnabled():
             return  # a double press while the first is on its way
         self.errors.clear()
         ctx, store = self.session.ctx, self.session.store
         url, code, name = self.server_url.text(), self.code.text(), self.pc_name.text()
+        fingerprint = self.fingerprint.text() if self.enrol_form.isRowVisible(self.fingerprint) else ""
         self.enrol_button.setEnabled(False)
         run(
             self,
-            lambda: enrol_this_pc(ctx, store, url, code, name),
+            lambda: enrol_this_pc(ctx, store, url, code, name, fingerprint),
             done=self._enrolled,
             failed=self._enrol_failed,
             label="Enrolling this PC...",
@@ -148,6 +160,7 @@ class SyncTab(AdminTab):
     def _enrolled(self, result: EnrolResult) -> None:
         self.enrol_button.setEnabled(True)
         self.code.clear()
+        self.fingerprint.clear()
         self.session.enrolled()
         first = f" Its {result.queued} records go up at the first sync." if result.founder else ""
         say(self.status, f"This PC is {result.short_code} ({result.name}) of {result.clinic_name}.{first}")

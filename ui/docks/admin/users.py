@@ -1,5 +1,7 @@
 """Users tab: staff accounts (name, email, roles, status, last sign-in); create, edit roles, disable, enable,
-and reset a password to a temporary one."""
+and reset a password to a temporary one. What the rules of ``security.grant_rules`` refuse is shown disabled,
+with the reason as its tooltip: a role the signed-in user may not give, their own roles, and a Super Admin's
+account to anyone but a Super Admin (the service refuses the same)."""
 
 from __future__ import annotations
 
@@ -7,7 +9,13 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from hms_desktop.security.permissions import may_grant
+from hms_desktop.security.grant_rules import (
+    account_change_refusal,
+    holder_of,
+    password_reset_refusal,
+    role_assignment_refusal,
+)
+from hms_desktop.security.permissions import SUPER_ADMIN
 from hms_desktop.services.admin.roles import RoleView, list_roles
 from hms_desktop.services.admin.users import (
     UserInput,
@@ -38,6 +46,8 @@ from ui.qt import (
 )
 from ui.session import AppSession
 from ui.worker import run
+
+NEW_ACCOUNT = uuid.UUID(int=0)  # the target of the rules while the form makes a new account
 
 
 class UsersTab(AdminTab):
@@ -81,6 +91,7 @@ class UsersTab(AdminTab):
         self.role_box.setObjectName("userRoles")
         self.role_grid = QGridLayout(self.role_box)
         self.role_checks: dict[str, QCheckBox] = {}
+        self.role_views: dict[str, RoleView] = {}
         self.password = line("userPassword", "temporary password (they change it at first sign-in)", self.save)
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
         self.password_label = QLabel("Temporary password")
@@ -146,18 +157,31 @@ class UsersTab(AdminTab):
             self.role_grid.removeWidget(box)
             box.deleteLater()
         self.role_checks = {}
-        actor = self.session.actor
+        self.role_views = {r.name: r for r in roles}
         for i, role in enumerate(roles):
             box = QCheckBox(role.name)
             box.setObjectName(f"role_{role.name}")
-            box.setToolTip(role.description)
-            allowed = may_grant(actor.permissions, actor.roles, role.name, set(role.permissions))
-            box.setEnabled(allowed)
-            if not allowed:
-                box.setToolTip("You cannot give this role: it holds rights over the system that you do not.")
             box.setChecked(role.name in chosen)
             self.role_grid.addWidget(box, i // 3, i % 3)
             self.role_checks[role.name] = box
+        self._apply_rules()
+
+    def _apply_rules(self) -> None:
+        """Disable what the grant rules refuse for the user being edited (or a new account), saying why."""
+        me, user = holder_of(self.session.actor), self.editing
+        target = user.id if user is not None else NEW_ACCOUNT
+        before = frozenset(user.roles) if user is not None else frozenset()
+        is_super = SUPER_ADMIN in before
+        roles = {n: (r.is_system, r.permissions) for n, r in self.role_views.items()}
+        for name, box in self.role_checks.items():
+            why = role_assignment_refusal(me, target, is_super, before, before ^ {name}, roles)
+            box.setEnabled(why is None)
+            box.setToolTip(why or self.role_views[name].description)
+        account = account_change_refusal(me, user.id, is_super) if user is not None else None
+        for field in (self.name, self.phone):
+            field.setEnabled(account is None)
+            field.setToolTip(account or "")
+        self._buttons()
 
     def chosen_roles(self) -> list[str]:
         return [name for name, box in self.role_checks.items() if box.isChecked()]
@@ -168,9 +192,19 @@ class UsersTab(AdminTab):
 
     def _buttons(self) -> None:
         user = self.selected()
-        self.disable_button.setEnabled(user is not None and user.status == "active")
-        self.enable_button.setEnabled(user is not None and user.status != "active")
-        self.reset_box.setEnabled(user is not None)
+        me = holder_of(self.session.actor)
+        is_super = user is not None and SUPER_ADMIN in user.roles
+        account = account_change_refusal(me, user.id, is_super) if user is not None else None
+        codes = frozenset(
+            c for n in (user.roles if user else ()) if n in self.role_views for c in self.role_views[n].permissions
+        )
+        reset = password_reset_refusal(me, user.id, is_super, codes) if user is not None else None
+        self.disable_button.setEnabled(user is not None and user.status == "active" and account is None)
+        self.enable_button.setEnabled(user is not None and user.status != "active" and account is None)
+        for b in (self.disable_button, self.enable_button):
+            b.setToolTip(account or "")
+        self.reset_box.setEnabled(user is not None and reset is None)
+        self.reset_box.setToolTip(reset or "")
         self.reset_box.setTitle(f"Reset the password of {user.full_name}" if user else "Select a user to reset")
 
     def _selected(self) -> None:
@@ -194,6 +228,7 @@ class UsersTab(AdminTab):
         self.password_label.show()
         self.errors.clear()
         self.table.clearSelection()
+        self._apply_rules()
         self.email.setFocus()
 
     def edit(self, user: UserView) -> None:
@@ -210,6 +245,7 @@ class UsersTab(AdminTab):
         self.password.hide()
         self.password_label.hide()
         self.errors.clear()
+        self._apply_rules()
 
     def save(self) -> None:
         if not self.save_button.isEnabled():
