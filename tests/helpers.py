@@ -30,6 +30,16 @@ def signed_in_admin(store: Store, *, clock: Clock | None = None, email: str = ""
     from hms_desktop.services.admin.auth import login
     from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
 
+    key = (id(store), id(clock), email, password)
+    cached = _SIGNED_IN.get(key)
+    if cached is not None and cached[0] is store:
+        return cached[1]
     ctx = context_for(store, Actor.anonymous(), clock=clock)
     session = login(ctx, email or ADMIN_EMAIL, password or ADMIN_PASSWORD)
-    return ctx.as_actor(session.actor)
+    signed = ctx.as_actor(session.actor)
+    _SIGNED_IN[key] = (store, signed)
+    return signed
+
+
+# one sign-in per store, clock and account for the test session (a sign-in writes audit rows and a session)
+_SIGNED_IN: dict[tuple[int, int, str, str], tuple[object, Context]] = {}

@@ -18,7 +18,6 @@ from hms_desktop.services.clinical.prescription_input import PrescriptionInput, 
 from hms_desktop.services.clinical.prescriptions import save_prescription, send_to_pharmacy, update_prescription
 from hms_desktop.services.reception.appointments import BookingInput, book_appointment
 from hms_desktop.services.reception.patients import PatientInput, register_patient
-from tests.clinical_fixtures import signed_in
 from tests.helpers import signed_in_admin
 from tests.pg import Lab
 from tests.reception_fixtures import MONDAY, TEN_AM
@@ -53,7 +52,9 @@ def test_a_sent_prescription_appears_on_the_pharmacy_pc(qtbot: Any, lab_ui: Lab,
     assert window.session.start_sync()
 
     # the consultation room (the founder PC): a prescription saved and sent, then that PC syncs
-    meera = signed_in(a, doctor.user_id)
+    meera = signed_in_admin(
+        lab.founder, clock=a.clock, email="meera@sunrise.example.in", password="Marigold-Ledger-2026"
+    )
     kavya = register_patient(a, PatientInput("Kavya Reddy", "F", MONDAY.replace(year=1992), phone="9886022222"))
     visit = book_appointment(a, BookingInput(kavya.id, doctor.id, MONDAY, time(10, 0)))
     dolo = search_medicines(meera, "dolo")[0]

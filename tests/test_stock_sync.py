@@ -20,8 +20,7 @@ from db.models.patients import Patient
 from db.models.pharmacy import Medicine, MedicineBatch
 from db.models.sync import SyncConflict
 from hms_desktop import stock
-from hms_desktop.context import Actor, Context
-from hms_desktop.runtime import context_for
+from hms_desktop.context import Context
 from hms_desktop.services.reception.patients import PatientInput, register_patient
 from hms_desktop.storage.store import Store
 from hms_desktop.sync import derived, hlc
@@ -29,6 +28,7 @@ from hms_desktop.sync.codec import codec_for
 from hms_desktop.sync.policy import spec
 from hms_desktop.sync.pull import apply_page
 from tests.conftest import ADMIN_EMAIL
+from tests.helpers import signed_in_admin
 from tests.pg import Lab, fresh_database
 from tests.test_stock_ledger import MEDICINE, balances, failed, make_batch, move, shortfall_check
 from tests.test_sync_outbox import enrol_here, outbox
@@ -194,7 +194,7 @@ def test_recompute_on_postgresql_sets_invoice_amounts_and_clamps_stock() -> None
 def test_two_pcs_oversell_offline_through_the_server(lab: Lab) -> None:
     a = lab.founder
     b = lab.new_pc("Pharmacy")
-    ctx_a, ctx_b = context_for(a, Actor.system("desk")), context_for(b, Actor.system("desk"))
+    ctx_a, ctx_b = signed_in_admin(a), signed_in_admin(b)
     batch = make_batch(ctx_a, "SYNC-1")
     move(ctx_a, batch_id=batch, quantity_delta=5, movement_type="receipt")
     lab.sync(a)

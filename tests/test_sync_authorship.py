@@ -206,7 +206,7 @@ def test_an_admin_staffs_the_clinic_on_one_pc_and_the_new_user_works_on_another(
     assert lab.central(f"SELECT count(*) FROM patients WHERE id = '{later.id}'") == [(1,)]
 
 
-def test_a_signed_in_user_cannot_give_themselves_a_role_through_sync(lab: Lab) -> None:
+def test_a_signed_in_user_cannot_give_themselves_a_role_through_sync(lab: Lab, monkeypatch: pytest.MonkeyPatch) -> None:
     """The receptionist's own, genuine key signs a link of herself to Super Admin, written around the
     services on her PC: the server refuses it by the grant rules and her PC gets the server's state back."""
     a = lab.founder
@@ -217,6 +217,7 @@ def test_a_signed_in_user_cannot_give_themselves_a_role_through_sync(lab: Lab) -
     b = lab.new_pc("Reception 3")
     her = signed_in_admin(b, email="desk3@sunrise.example.in", password=RECEPTION_PASSWORD)
     _, role_id = ids(b)
+    monkeypatch.delenv("HMS_CHECK_WRITE_RIGHTS")  # a tampered PC: no service stands in the way
     with her.transaction() as tx:
         tx.session.add(UserRole(user_id=clerk.id, role_id=role_id))
         tx.commit()
@@ -262,3 +263,38 @@ def test_a_reset_by_emailed_code_is_refused_up_front_on_a_pc_that_syncs(lab: Lab
             request_password_reset(ctx, address)
         assert refused.value.field == "email" and str(refused.value.message) == SYNCED_RESET
     assert lab.central("SELECT count(*) FROM users WHERE email = 'nobody@example.in'") == [(0,)]
+
+
+def test_the_server_checks_the_authors_right_to_write_every_table(lab: Lab, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Beyond users and roles: a patient pushed by the system (a workstation token and no user) is refused,
+    and so is a doctor's weekly hours changed by a receptionist with her genuine key (her rights do not write
+    them); her patient registration goes through."""
+    from db.models.scheduling import DoctorSchedule
+    from tests.test_sync_unique_values import founder_day
+
+    a = lab.founder
+    founder_day(lab)  # a doctor and their weekly hours, set by the admin
+    admin = signed_in_admin(a)
+    create_user(admin, UserInput("desk4@sunrise.example.in", "Gita Desk", RECEPTION_PASSWORD, ["Receptionist"],
+                                 must_change_password=False))  # fmt: skip
+    lab.sync(a)
+    b = lab.new_pc("Reception 4")
+    anonymous = register_patient(context_for(b, Actor.system("desk")), PatientInput("No One", "F", date(1990, 1, 1)))
+    her = signed_in_admin(b, email="desk4@sunrise.example.in", password=RECEPTION_PASSWORD)
+    mine = register_patient(her, PatientInput("Her Patient", "M", date(1985, 3, 4)))
+    with b.engine.connect() as conn:
+        hours = conn.execute(select(DoctorSchedule.id)).scalars().first()
+    assert hours is not None
+    monkeypatch.delenv("HMS_CHECK_WRITE_RIGHTS")  # a tampered PC: no service stands in the way
+    with her.transaction() as tx:
+        row = tx.session.get(DoctorSchedule, hours)
+        assert row is not None
+        row.max_patients_per_slot = 7
+        tx.commit()
+    lab.sync(b)
+    assert lab.central(f"SELECT count(*) FROM patients WHERE id = '{anonymous.id}'") == [(0,)]
+    assert lab.central(f"SELECT count(*) FROM patients WHERE id = '{mine.id}'") == [(1,)]
+    assert lab.central(f"SELECT max_patients_per_slot FROM doctor_schedules WHERE id = '{hours}'") == [(2,)]
+    reasons = {r[0] for r in lab.central("SELECT reason FROM sync_conflicts WHERE reason LIKE 'refused:%'")}
+    assert "refused: no signed-in user made this change of patients" in reasons
+    assert "refused: its author holds no right that writes doctor_schedules" in reasons

@@ -10,13 +10,12 @@ from typing import Any
 import pytest
 
 from hms_desktop.clock import utc_now
-from hms_desktop.context import Actor
-from hms_desktop.runtime import context_for
 from hms_desktop.services.reception.patients import PatientInput, register_patient
 from hms_desktop.storage.store import Store
 from hms_desktop.sync.background import start_background_sync
 from hms_desktop.sync.errors import SyncUnavailable
 from hms_desktop.sync.state import SyncStatus, sync_status
+from tests.helpers import signed_in_admin
 from tests.pg import Lab
 from tests.ui_support import signed_in_window
 
@@ -24,7 +23,7 @@ NOW = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
 
 
 def register(store: Store, name: str) -> None:
-    ctx = context_for(store, Actor.system("desk"))
+    ctx = signed_in_admin(store)
     register_patient(ctx, PatientInput(name, "F", date(1990, 1, 1)), allow_duplicates=True)
 
 
@@ -83,7 +82,8 @@ def test_the_status_bar_shows_the_sync_state(qtbot: Any, lab: Lab, tmp_path: Pat
     pc = lab.founder
     window = signed_in_window(qtbot, pc, tmp_path)
     label = window.sync_label
-    lab.sync(pc)  # the sign-in's audit rows
+    signed_in_admin(pc)  # the desk signs in before the network goes
+    lab.sync(pc)  # the sign-ins' audit rows
     window.sync_indicator.refresh()
     qtbot.waitUntil(lambda: label.text() == "Sync: just now", timeout=10000)
     assert label.toolTip() == lab.server.url and label.property("state") == "ok"

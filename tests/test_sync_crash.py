@@ -14,8 +14,7 @@ from sqlalchemy import select
 
 from db.models.audit import AuditLog
 from db.models.patients import Patient
-from hms_desktop.context import Actor
-from hms_desktop.runtime import context_for
+from db.models.sync import SyncOutbox
 from hms_desktop.services.reception.patients import PatientInput, register_patient
 from hms_desktop.storage.store import Store
 from hms_desktop.sync.codec import codec_for
@@ -23,6 +22,7 @@ from hms_desktop.sync.errors import SyncUnavailable
 from hms_desktop.sync.policy import spec
 from hms_desktop.sync.state import identity, sync_status
 from hms_desktop.sync.transport import Transport
+from tests.helpers import signed_in_admin
 from tests.pg import Lab
 
 PATIENTS = 600
@@ -39,7 +39,7 @@ def _central_ids(lab: Lab, table: str) -> list[uuid.UUID]:
 
 def test_server_killed_mid_push_then_restarted_rerun_completes_without_loss_or_duplicates(lab: Lab) -> None:
     a = lab.founder
-    ctx = context_for(a, Actor.system("desk"))
+    ctx = signed_in_admin(a)
     for i in range(PATIENTS):
         register_patient(ctx, PatientInput(f"Crash Patient {i}", "M", date(1985, 1, 1)), allow_duplicates=True)
     killed = threading.Event()
@@ -81,13 +81,19 @@ def test_server_killed_mid_push_then_restarted_rerun_completes_without_loss_or_d
 
 def test_a_batch_sent_twice_is_applied_once(lab: Lab) -> None:
     a = lab.founder
-    register_patient(context_for(a, Actor.system("desk")), PatientInput("Asha Twice", "F", date(1990, 1, 1)))
+    desk = signed_in_admin(a)
+    lab.sync(a)  # the desk's sign-in claim reaches the server: it can check the desk's proofs
+    register_patient(desk, PatientInput("Asha Twice", "F", date(1990, 1, 1)))
     with a.engine.connect() as conn:
         ident = identity(conn)
         row = conn.execute(select(*spec("patients").columns)).mappings().one()  # type: ignore[union-attr]
-    assert ident is not None
+        assert ident is not None
+        signed = conn.execute(
+            select(SyncOutbox.author_id, SyncOutbox.proof).where(SyncOutbox.row_id == row["id"])
+        ).one()  # the desk's proof of it, as the push sends it
     change = {"t": "patients", "id": str(row["id"]), "h": row["hlc"], "b": None,
-              "r": codec_for(spec("patients")).encode(row)}  # type: ignore[arg-type]  # fmt: skip
+              "r": codec_for(spec("patients")).encode(row),  # type: ignore[arg-type]
+              "a": str(signed.author_id), "p": signed.proof}  # fmt: skip
     body = json.dumps(
         {"op_id": str(uuid.uuid4()), "workstation_id": str(ident.workstation_id), "changes": [change]}
     ).encode()

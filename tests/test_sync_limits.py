@@ -28,8 +28,6 @@ from sqlalchemy import text
 
 from db.migrate import head_revision
 from hms_desktop.clock import utc_now
-from hms_desktop.context import Actor
-from hms_desktop.runtime import context_for
 from hms_desktop.services.admin.clinic_time import clinic_today
 from hms_desktop.services.admin.hospital import get_settings
 from hms_desktop.services.reception.patients import PatientInput, register_patient
@@ -39,6 +37,7 @@ from hms_desktop.sync.codec import codec_for
 from hms_desktop.sync.policy import spec
 from hms_desktop.sync.state import identity
 from hms_desktop.sync.transport import Transport
+from tests.helpers import signed_in_admin
 from tests.pg import Lab
 
 MiB = 1024 * 1024
@@ -244,7 +243,7 @@ def test_the_largest_since_is_an_empty_page(lab: Lab) -> None:
 
 def new_patient_changes(store: Store) -> list[Change]:
     """A registered patient's change and its audit row, as the PC would push them (not pushed yet)."""
-    register_patient(context_for(store, Actor.system("desk")), PatientInput("Limit Test", "F", date(1990, 1, 1)),
+    register_patient(signed_in_admin(store), PatientInput("Limit Test", "F", date(1990, 1, 1)),
                      allow_duplicates=True)  # fmt: skip
     out = []
     with store.engine.connect() as conn:
@@ -317,7 +316,7 @@ def test_a_pulled_far_future_clock_does_not_move_a_pcs_clock(lab: Lab, doctor: S
     lab.sync(doctor)
     now_ms = int(utc_now().timestamp() * 1000)
     assert clock_of(doctor) <= now_ms + hlc.MAX_DRIFT_MS
-    mine = register_patient(context_for(doctor, Actor.system("doctor")), PatientInput("After", "M", date(1980, 2, 2)))
+    mine = register_patient(signed_in_admin(doctor), PatientInput("After", "M", date(1980, 2, 2)))
     lab.sync(doctor)  # still syncs
     assert lab.central(f"SELECT count(*) FROM patients WHERE id = '{mine.id}'") == [(1,)]
 
@@ -384,7 +383,7 @@ def test_a_pulled_setting_that_breaks_its_rule_is_set_aside_and_sync_goes_on(
             ).one()
         assert reason.startswith("not applied on this PC: ") and says in reason
         assert json.loads(values)["value"] == "[redacted]"  # the bad value is not kept anywhere on the PC
-        ctx = context_for(doctor, Actor.system("desk"))
+        ctx = signed_in_admin(doctor)
         assert get_settings(ctx)["timezone"] == "Asia/Kolkata" and isinstance(clinic_today(ctx), date)
         register_patient(ctx, PatientInput("Still Works", "F", date(1985, 5, 5)), allow_duplicates=True)
         lab.sync(doctor)  # its changes, the set-aside record too, still go to the server

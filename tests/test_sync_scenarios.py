@@ -18,7 +18,7 @@ from db.models.patients import Patient
 from db.models.sync import SyncConflict
 from hms_desktop.audit.verify import verify
 from hms_desktop.clock import utc_now
-from hms_desktop.context import Actor, Context
+from hms_desktop.context import Context
 from hms_desktop.runtime import context_for
 from hms_desktop.services.reception.patients import PatientInput, archive_patient, register_patient
 from hms_desktop.storage.store import Store
@@ -30,7 +30,7 @@ PER_PC = 500
 
 
 def ctx_of(store: Store) -> Context:
-    return context_for(store, Actor.system("desk"))
+    return signed_in_admin(store)
 
 
 def codes(store: Store) -> list[str]:
@@ -53,9 +53,12 @@ def test_two_pcs_register_500_each_offline_then_both_hold_1000_distinct_codes(la
 
     a = lab.founder
     b = lab.new_pc("Doctor 1")
+    desk_a, desk_b = ctx_of(a), ctx_of(b)  # both desks sign in while the network is up
+    lab.sync(a)
+    lab.sync(b)
     lab.server.kill()  # the clinic's network is down: both desks keep registering
-    register(ctx_of(a), "A", PER_PC)
-    register(ctx_of(b), "B", PER_PC)
+    register(desk_a, "A", PER_PC)
+    register(desk_b, "B", PER_PC)
     with pytest.raises(SyncUnavailable):
         lab.sync(a)
     offline = sync_status(a.engine)
@@ -323,7 +326,11 @@ def test_deletes_travel_as_tombstones_and_audit_chains_verify_on_every_pc(lab: L
 def test_pulled_rows_are_neither_queued_nor_audited_again(lab: Lab) -> None:
     a = lab.founder
     b = lab.new_pc("Doctor 1")
-    register(ctx_of(a), "A", 5)
+    desk = ctx_of(a)  # the desk signs in (its sign-in's audit rows reach B first)
+    lab.sync(a)
+    lab.sync(b)
+    b_chain = str(context_for(b).workstation.id)
+    register(desk, "A", 5)
     lab.sync(a)
     with b.engine.connect() as conn:
         audits_before = conn.execute(select(func.count()).select_from(AuditLog)).scalar_one()
@@ -332,9 +339,7 @@ def test_pulled_rows_are_neither_queued_nor_audited_again(lab: Lab) -> None:
         assert conn.execute(select(func.count()).select_from(Patient)).scalar_one() == 5
         audits_after = conn.execute(select(func.count()).select_from(AuditLog)).scalar_one()
         pending = conn.execute(text("SELECT count(*) FROM sync_outbox")).scalar_one()
-        mine = conn.execute(
-            select(func.count()).select_from(AuditLog).where(AuditLog.chain == str(ctx_of(b).workstation.id))
-        ).scalar_one()
+        mine = conn.execute(select(func.count()).select_from(AuditLog).where(AuditLog.chain == b_chain)).scalar_one()
     assert pending == 0
     assert audits_after - audits_before == 5, "only A's own audit rows arrived"
     assert mine == 1, "B's chain holds its enrolment only"

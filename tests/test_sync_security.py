@@ -19,9 +19,8 @@ import pytest
 from sqlalchemy import select
 
 from db.migrate import head_revision
+from db.models.sync import SyncOutbox
 from hms_desktop.clock import utc_now
-from hms_desktop.context import Actor
-from hms_desktop.runtime import context_for
 from hms_desktop.security import tokens
 from hms_desktop.services.reception.patients import PatientInput, register_patient
 from hms_desktop.storage.store import Store
@@ -31,6 +30,7 @@ from hms_desktop.sync.policy import spec
 from hms_desktop.sync.server.admin import revoke
 from hms_desktop.sync.state import identity
 from hms_desktop.sync.transport import REFRESH_KEY, Transport
+from tests.helpers import signed_in_admin
 from tests.pg import Lab
 
 Change = dict[str, Any]
@@ -79,7 +79,7 @@ def post(lab: Lab, path: str, body: bytes, token: str | None = None, schema: str
 
 def new_patient_changes(store: Store) -> list[Change]:
     """A valid patient change and its audit row, registered on ``store`` (not yet pushed)."""
-    ctx = context_for(store, Actor.system("desk"))
+    ctx = signed_in_admin(store)
     register_patient(ctx, PatientInput("Bad Batch", "F", date(1990, 1, 1)), allow_duplicates=True)
     out = []
     with store.engine.connect() as conn:
@@ -87,8 +87,11 @@ def new_patient_changes(store: Store) -> list[Change]:
             table = spec(name)
             assert table is not None
             row = conn.execute(select(*table.columns).order_by(table.table.c.id.desc()).limit(1)).mappings().one()
-            stamp = row["hlc"]
-            out.append({"t": name, "id": str(row["id"]), "h": stamp, "b": None, "r": codec_for(table).encode(row)})
+            entry = conn.execute(
+                select(SyncOutbox.hlc, SyncOutbox.author_id, SyncOutbox.proof).where(SyncOutbox.row_id == row["id"])
+            ).one()  # the admin's proof of it, as the push would send it
+            change = {"t": name, "id": str(row["id"]), "h": entry.hlc, "b": None, "r": codec_for(table).encode(row)}
+            out.append({**change, "a": str(entry.author_id), "p": entry.proof})
     return out
 
 

@@ -24,9 +24,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from sqlalchemy.engine import Engine
 
-from hms_desktop.context import Actor
 from hms_desktop.errors import ValidationError
-from hms_desktop.runtime import context_for
 from hms_desktop.services.reception.patients import PatientInput, register_patient
 from hms_desktop.storage.paths import StorePaths
 from hms_desktop.storage.store import Store, open_store
@@ -39,6 +37,7 @@ from hms_desktop.sync.server.store import make_engine
 from hms_desktop.sync.server.tls import TlsFiles, create_certificate, tls_files
 from hms_desktop.sync.state import identity, sync_status
 from hms_desktop.sync.transport import REFRESH_KEY, Transport
+from tests.helpers import signed_in_admin
 from tests.pg import PgCluster, SyncServer, fresh_database
 from tests.test_sync_cli import CODE, hms
 
@@ -92,7 +91,7 @@ def founder(clinic_paths: StorePaths) -> Iterator[Store]:
 
 
 def new_patient(store: Store, name: str) -> Any:
-    return register_patient(context_for(store, Actor.system("desk")), PatientInput(name, "F", date(1990, 1, 1)))
+    return register_patient(signed_in_admin(store), PatientInput(name, "F", date(1990, 1, 1)))
 
 
 def nothing_enrolled(store: Store) -> bool:

@@ -8,7 +8,6 @@ constraint; the rest of its batch lands and the PC keeps syncing.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import time
 from typing import Any
 
@@ -17,8 +16,7 @@ from sqlalchemy import select
 from db.models.patients import Patient
 from db.models.scheduling import AppointmentQueueEntry
 from hms_desktop.clock import FixedClock
-from hms_desktop.context import Actor, Context
-from hms_desktop.runtime import context_for
+from hms_desktop.context import Context
 from hms_desktop.services.admin.users import UserInput, create_user
 from hms_desktop.services.reception.appointments import BookingInput, book_appointment
 from hms_desktop.services.reception.patients import PatientInput, register_patient
@@ -32,7 +30,7 @@ from tests.reception_fixtures import MONDAY, TEN_AM, clinic_day
 
 
 def desk(store: Store, clock: FixedClock | None = None) -> Context:
-    return replace(context_for(store, Actor.system("desk")), clock=clock or FixedClock(TEN_AM))
+    return signed_in_admin(store, clock=clock or FixedClock(TEN_AM))
 
 
 def founder_day(lab: Lab) -> Any:

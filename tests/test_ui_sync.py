@@ -13,12 +13,11 @@ import pytest
 from sqlalchemy import select
 
 from db.models.patients import Patient
-from hms_desktop.context import Actor
-from hms_desktop.runtime import context_for
 from hms_desktop.services.reception.patients import PatientInput, register_patient
 from hms_desktop.storage.paths import StorePaths
 from hms_desktop.storage.store import Store
 from hms_desktop.sync.state import sync_status
+from tests.helpers import signed_in_admin
 from tests.pg import Lab
 from tests.test_ui_admin import click, enter, type_into
 from tests.ui_support import signed_in_window
@@ -44,7 +43,7 @@ def settle(qtbot: Any) -> Iterator[None]:
 
 
 def edit_city(store: Store, patient_id: Any, city: str) -> None:
-    with context_for(store, Actor.system("desk")).transaction() as tx:
+    with signed_in_admin(store).transaction() as tx:
         row = tx.session.get(Patient, patient_id)
         assert row is not None
         row.city = city
@@ -71,9 +70,7 @@ def sync_now(qtbot: Any, tab: Any) -> None:
 
 def test_enrol_sync_and_settle_a_conflict_from_the_admin_dock(qtbot: Any, server_only: Lab, tmp_path: Path) -> None:
     pc = server_only.founder
-    patient = register_patient(
-        context_for(pc, Actor.system("desk")), PatientInput("Anil Kapoor", "M", date(1971, 6, 1))
-    )
+    patient = register_patient(signed_in_admin(pc), PatientInput("Anil Kapoor", "M", date(1971, 6, 1)))
     window = signed_in_window(qtbot, pc, tmp_path)
     tab = window.dock_widget("admin").show_tab("sync")
     qtbot.waitUntil(tab.enrol_box.isVisible, timeout=WAIT)

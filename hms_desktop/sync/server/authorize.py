@@ -19,8 +19,10 @@ Per change, in the batch's order (parents first):
   the services apply (``hms_desktop.security.grant_rules``): nobody grants what they do not hold, nobody edits
   their own rights, only a Super Admin changes a Super Admin. A user may change their own password and nothing
   else of their own row. Permission codes come with the program (migrations), never from a PC;
-- a conflict a PC's pull recorded (a new, open one) needs no author: it decides nothing;
-- other tables accept a change with no author (the system's own work on a PC) or a proven one.
+- every other table takes a change from a proven author who holds a right that writes it
+  (``hms_desktop.sync.table_rights``: the union of the services' permissions over that table);
+- a change with no author (the system) is taken only where the system itself writes on an enrolled PC (the
+  audit trail, in-app notifications) and for a new, open conflict a PC's pull recorded (it decides nothing).
 
 The rules are checked against the server's own copy of users and roles, overlaid with this batch's accepted
 changes in order (an admin who creates a user and gives them a role in one batch is judged step by step).
@@ -53,7 +55,7 @@ from hms_desktop.sync import sealing, signing
 from hms_desktop.sync.codec import codec_for
 from hms_desktop.sync.policy import spec, sql_table
 from hms_desktop.sync.server.validate import Batch, Change
-from hms_desktop.sync.table_rights import ACCESS
+from hms_desktop.sync.table_rights import ACCESS, SYSTEM_WRITES, may_write
 
 CLINIC = sql_table("sync_clinic")
 AUTHORS = sql_table("sync_authors")
@@ -91,6 +93,7 @@ class _Access:
         self.authors = {str(u): (str(h), bytes(k)) for u, h, k in conn.execute(select(AUTHORS.c.user_id,
                         AUTHORS.c.password_hash, AUTHORS.c.author_key))}  # fmt: skip
         self.fresh: dict[str, tuple[str, bytes]] = {}
+        self.holders: dict[str, Holder] = {}
         self.private = sealing.server_private(secret)
         self.pending: dict[str, list[dict[str, Any]]] = {}
         for claim in claims[:MAX_CLAIMS_CHECKED]:
@@ -149,6 +152,12 @@ class _Access:
         )
 
     def holder(self, user_id: str) -> Holder:
+        found = self.holders.get(user_id)
+        if found is None:
+            found = self.holders[user_id] = self._holder(user_id)
+        return found
+
+    def _holder(self, user_id: str) -> Holder:
         roles = self.role_names(user_id)
         ids = [rid for rid, r in self.roles.items() if r["name"] in roles]
         codes: set[str] = set()
@@ -180,6 +189,7 @@ class _Access:
         }.get(change.table.name)
         if target is None:
             return
+        self.holders.clear()
         if change.raw is None:
             target.pop(str(change.row_id), None)
         else:
@@ -317,20 +327,15 @@ def screen(conn: Connection, ws_id: uuid.UUID, batch: Batch, secret: bytes) -> V
             access.apply(change)
             continue
         if change.author is None:
-            if name == "sync_conflicts" and _new_open_conflict(conn, change):
-                verdict.accepted.append(change)  # a PC's pull kept a losing version: news, not a decision
-            elif name in ACCESS:
-                verdict.refused.append((change, f"no signed-in user made this change of {name}"))
+            if name in SYSTEM_WRITES or (name == "sync_conflicts" and _new_open_conflict(conn, change)):
+                verdict.accepted.append(change)  # the system's own work, or a conflict a PC's pull kept
             else:
-                verdict.accepted.append(change)
+                verdict.refused.append((change, f"no signed-in user made this change of {name}"))
             continue
         author = str(change.author)
         key = access.key(author)
         if key is None:
-            if change.proof is None and name not in ACCESS:
-                verdict.accepted.append(change)  # named, not proven: as a change by the system
-            else:
-                verdict.deferred.append(change)
+            verdict.deferred.append(change)
             continue
         signed = signing.digest(ws_id, name, str(change.row_id), change.hlc, change.raw)
         if change.proof is None or not signing.holds(key, signed, change.proof):
@@ -342,6 +347,9 @@ def screen(conn: Connection, ws_id: uuid.UUID, batch: Batch, secret: bytes) -> V
                 verdict.refused.append((change, refusal))
                 continue
             access.apply(change)
+        elif not may_write(name, access.holder(author).permissions):
+            verdict.refused.append((change, f"its author holds no right that writes {name}"))
+            continue
         verdict.accepted.append(change)
     for user_id in list(access.pending):
         access.key(user_id)  # every claim the batch carries, needed by its changes or not
