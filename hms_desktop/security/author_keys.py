@@ -54,28 +54,29 @@ class Claim:
     password_hash: str
     password: str = field(repr=False)
     rounds: int
+    place: int  # the store it was made on (``id`` of its engine): only that store seals it
 
 
 _lock = threading.Lock()
 _held: dict[uuid.UUID, bytes] = {}
-_claims: dict[tuple[uuid.UUID, str], Claim] = {}
+_claims: dict[tuple[int, uuid.UUID, str], Claim] = {}
 _fresh: dict[str, str] = {}
 
 
-def signed_in(user_id: uuid.UUID, password: str, password_hash: str) -> None:
-    """The user proved their password here: hold their key and claim it for the server."""
+def signed_in(user_id: uuid.UUID, password: str, password_hash: str, place: object) -> None:
+    """The user proved their password on the store ``place`` (its engine): hold their key and claim it."""
     rounds = iterations()
     key = derive(user_id, password, rounds)
     with _lock:
         _held[user_id] = key
-        _claims[(user_id, password_hash)] = Claim(user_id, password_hash, password, rounds)
+        _claims[(id(place), user_id, password_hash)] = Claim(user_id, password_hash, password, rounds, id(place))
 
 
 def signed_out(user_id: uuid.UUID) -> None:
     """Forget the user's key and any claim not yet sealed."""
     with _lock:
         _held.pop(user_id, None)
-        for key in [k for k in _claims if k[0] == user_id]:
+        for key in [k for k in _claims if k[1] == user_id]:
             del _claims[key]
 
 
@@ -94,28 +95,28 @@ def note_fresh(password_hash: str, password: str) -> None:
             del _fresh[next(iter(_fresh))]
 
 
-def claim_fresh(user_id: uuid.UUID, password_hash: str) -> bool:
-    """The store now holds ``password_hash`` for the user: claim it if it was hashed here. True if claimed."""
+def claim_fresh(user_id: uuid.UUID, password_hash: str, place: object) -> bool:
+    """The store ``place`` now holds ``password_hash`` for the user: claim it if it was hashed here."""
     with _lock:
         password = _fresh.pop(password_hash, None)
         if password is None:
             return False
-        _claims[(user_id, password_hash)] = Claim(user_id, password_hash, password, iterations())
+        _claims[(id(place), user_id, password_hash)] = Claim(user_id, password_hash, password, iterations(), id(place))
         return True
 
 
-def take_claims() -> list[Claim]:
-    """The claims waiting to be sealed (they leave memory: the caller seals them or puts them back)."""
+def take_claims(place: object) -> list[Claim]:
+    """The claims made on the store ``place`` waiting to be sealed (they leave memory: the caller seals them or
+    puts them back)."""
     with _lock:
-        out = list(_claims.values())
-        _claims.clear()
-        return out
+        mine = [k for k in _claims if k[0] == id(place)]
+        return [_claims.pop(k) for k in mine]
 
 
 def put_back(claims: list[Claim]) -> None:
     with _lock:
         for c in claims:
-            _claims.setdefault((c.user_id, c.password_hash), c)
+            _claims.setdefault((c.place, c.user_id, c.password_hash), c)
 
 
 def forget_all() -> None:

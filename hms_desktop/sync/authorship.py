@@ -52,7 +52,7 @@ def sign(session: Session) -> None:
     conn = session.connection()
     if entries and stamp and stamp != "off":
         _sign(conn, tx, str(stamp), entries)
-    _store_claims(conn, tx.ctx.clock.now())
+    _store_claims(conn, tx.ctx.engine, tx.ctx.clock.now())
 
 
 def _sign(conn: Connection, tx: Transaction, stamp: str, entries: list[tuple[str, uuid.UUID, uuid.UUID]]) -> None:
@@ -70,7 +70,7 @@ def _sign(conn: Connection, tx: Transaction, stamp: str, entries: list[tuple[str
         rows = StoredRows(table).read(conn, [r.hex for r, _ in items])
         if name == "users":
             for hex_id, row in rows.items():
-                author_keys.claim_fresh(uuid.UUID(hex=hex_id), str(row["password_hash"]))
+                author_keys.claim_fresh(uuid.UUID(hex=hex_id), str(row["password_hash"]), tx.ctx.engine)
         for row_id, entry_id in items:
             found = rows.get(row_id.hex)
             proof = None
@@ -92,8 +92,8 @@ def _server_key(conn: Connection) -> str | None:
     return str(row[0]) if row is not None and row[0] and row[1] is not None else None
 
 
-def _store_claims(conn: Connection, now: datetime) -> None:
-    claims = author_keys.take_claims()
+def _store_claims(conn: Connection, place: object, now: datetime) -> None:
+    claims = author_keys.take_claims(place)
     if not claims:
         return
     server_key = _server_key(conn)
@@ -103,10 +103,19 @@ def _store_claims(conn: Connection, now: datetime) -> None:
     store_sealed(conn, server_key, claims, now)
 
 
+def _of_this_store(conn: Connection, claims: list[author_keys.Claim]) -> list[author_keys.Claim]:
+    """The claims of users this store holds with that very password hash (another store's, or a password
+    changed since, would be refused by the server anyway)."""
+    users = sql_table("users")
+    wanted = {c.user_id for c in claims}
+    held = dict(conn.execute(select(users.c.id, users.c.password_hash).where(users.c.id.in_(wanted))).all())
+    return [c for c in claims if held.get(c.user_id) == c.password_hash]
+
+
 def store_sealed(conn: Connection, server_key: str, claims: list[author_keys.Claim], now: datetime) -> int:
-    """Seal and store claims (one per user and hash; a newer claim of the same hash replaces an unsent one)."""
+    """Seal and store the claims of this store's users (one per user and hash; a repeat is ignored)."""
     rows = []
-    for c in claims:
+    for c in _of_this_store(conn, claims):
         payload = json.dumps(
             {"u": str(c.user_id), "pw": c.password, "n": c.rounds, "h": author_keys.hash_digest(c.password_hash)}
         ).encode()
@@ -116,18 +125,19 @@ def store_sealed(conn: Connection, server_key: str, claims: list[author_keys.Cla
                 "sealed": sealing.seal(server_key, payload), "sent_at": None, "created_at": now, "updated_at": now,
             }
         )  # fmt: skip
-    statement = sqlite_insert(CLAIMS).on_conflict_do_nothing(index_elements=["user_id", "hash_digest"])
-    conn.execute(statement, rows)
+    if rows:
+        statement = sqlite_insert(CLAIMS).on_conflict_do_nothing(index_elements=["user_id", "hash_digest"])
+        conn.execute(statement, rows)
     return len(rows)
 
 
-def learn_server_key(conn: Connection, server_key: str) -> None:
-    """Keep the server's claim key (from a push answer) and seal the claims waiting in memory."""
+def learn_server_key(conn: Connection, place: object, server_key: str) -> None:
+    """Keep the server's claim key (from a push answer) and seal the claims of this store waiting in memory."""
     bytes.fromhex(server_key)
     if len(server_key) != 64:
         raise ValueError("not a key")
     conn.execute(update(STATE).values(server_key=server_key))
-    claims = author_keys.take_claims()
+    claims = author_keys.take_claims(place)
     if claims:
         store_sealed(conn, server_key, claims, utc_now())
 
@@ -135,7 +145,11 @@ def learn_server_key(conn: Connection, server_key: str) -> None:
 def sealed_claims(conn: Connection) -> list[tuple[str, dict[str, str]]]:
     """The claims not yet taken by the server: (claim id as stored, the claim as sent)."""
     key = type_coerce(CLAIMS.c.id, String())
-    rows = conn.execute(select(key, CLAIMS.c.sealed).where(CLAIMS.c.sent_at.is_(None), CLAIMS.c.sealed.is_not(None)))
+    rows = conn.execute(
+        select(key, CLAIMS.c.sealed)
+        .where(CLAIMS.c.sent_at.is_(None), CLAIMS.c.sealed.is_not(None))
+        .order_by(CLAIMS.c.created_at.desc())  # the newest first: a push carries at most ``MAX_CLAIMS``
+    )
     return [(claim_id, {"s": str(sealed)}) for claim_id, sealed in rows]
 
 

@@ -30,7 +30,7 @@ from hms_desktop.sync.transport import Transport
 OUTBOX = sql_table("sync_outbox")
 READ_CHUNK = 500
 MAX_BATCH_BYTES = 8 * 1024 * 1024
-MAX_CLAIMS = 200  # as the server takes in one batch
+MAX_CLAIMS = 20  # as many as the server checks in one batch (each costs it a bcrypt check); the rest go next
 FORGET_EVERY = 10_000  # a crash before the delete only means those rows are sent again (a no-op)
 
 
@@ -229,7 +229,7 @@ def push_all(engine: Engine, transport: Transport, ws_id: uuid.UUID, *, batch_si
         if claims and result.batches:
             authorship.claims_sent(conn, [i for i, _ in claims], utc_now())
         if result.server_key:
-            authorship.learn_server_key(conn, result.server_key)
+            authorship.learn_server_key(conn, engine, result.server_key)
     return result
 
 

@@ -127,7 +127,7 @@ def login(ctx: Context, email: str, password: str) -> SessionTokens:
         user.last_login_at = now
         if passwords.needs_rehash(user.password_hash):
             user.password_hash = passwords.hash_password(password)
-        author_keys.signed_in(user.id, password, user.password_hash)  # sign their changes from this commit on
+        author_keys.signed_in(user.id, password, user.password_hash, ctx.engine)  # signs their changes from now
         result = sessions.issue(tx, user, actor)
         record(tx, "login", entity_type="users", entity_id=user.id, actor=result.actor)
         tx.commit()
@@ -224,7 +224,7 @@ def change_password(ctx: Context, current: str, new: str, *, end_other_sessions:
             ended = sessions.revoke_user(tx, user.id, "password changed", keep_family=ctx.actor.session_family)
         record(tx, "password_change", entity_type="users", entity_id=user.id, detail=f"{ended} other sessions ended")
         tx.commit()  # signed with the key of the password it replaces: the one the server knows
-    author_keys.signed_in(user.id, new, user.password_hash)
+    author_keys.signed_in(user.id, new, user.password_hash, ctx.engine)
     return ended
 
 
