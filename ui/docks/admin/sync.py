@@ -15,7 +15,7 @@ from hms_desktop.sync.runner import SyncReport
 from hms_desktop.sync.state import SyncStatus
 from ui.docks.admin.common import AdminTab, button, fill, line, message_label, row_key, row_of, say, show_time, table
 from ui.forms import FieldErrors
-from ui.qt import QCheckBox, QFormLayout, QGroupBox, QLabel, QPlainTextEdit, QVBoxLayout, QWidget
+from ui.qt import QCheckBox, QFormLayout, QGroupBox, QLabel, QPlainTextEdit, QScrollArea, QVBoxLayout, QWidget
 from ui.session import AppSession
 from ui.worker import error_text, run
 
@@ -76,13 +76,13 @@ class SyncTab(AdminTab):
         self._fingerprint_shown()
         self.enrol_button = button("Enrol this PC", "enrolPc", self.enrol)
         ebox = QVBoxLayout(self.enrol_box)
-        ebox.addWidget(
-            QLabel(
-                "This PC keeps its data: everything it holds is uploaded at its first sync. A server on the "
-                "network is https://, with the certificate fingerprint the administrator gives with the code. "
-                "See docs/sync.md for setting up the server."
-            )
+        intro = QLabel(
+            "This PC keeps its data: everything it holds is uploaded at its first sync. A server on the "
+            "network is https://, with the certificate fingerprint the administrator gives with the code. "
+            "See docs/sync.md for setting up the server."
         )
+        intro.setWordWrap(True)
+        ebox.addWidget(intro)
         ebox.addWidget(general)
         ebox.addLayout(form)
         ebox.addLayout(row_of(self.enrol_button))
@@ -108,11 +108,17 @@ class SyncTab(AdminTab):
         cbox.addLayout(row_of(self.keep_button, self.restore_button))
 
         self.status = message_label("syncStatus")
-        box = QVBoxLayout(self)
+        self.conflict_table.setMinimumHeight(120)
+        body = QWidget()
+        box = QVBoxLayout(body)
         box.addWidget(self.state_box)
         box.addWidget(self.enrol_box)
         box.addWidget(self.conflict_box, 1)
         box.addWidget(self.status)
+        scroll = QScrollArea()  # the enrolment form and the conflicts fit a 1366x768 screen by scrolling
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(body)
+        QVBoxLayout(self).addWidget(scroll)
         self.enrol_box.hide()
         self.sync_button.setEnabled(False)
         self._buttons()
