@@ -26,6 +26,7 @@ from hms_desktop.security.permissions import CATALOGUE, DEFAULT_ROLES, PRIVILEGE
 from hms_desktop.services.admin import auth
 from hms_desktop.services.admin import roles as roles_svc
 from hms_desktop.services.admin import users as users_svc
+from hms_desktop.services.admin.auth import change_password
 from hms_desktop.services.admin.users import UserInput
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
 
@@ -181,6 +182,7 @@ def test_a_super_admin_does_everything(system_ctx: Context, make_user) -> None: 
     # a Super Admin edits a role they hold (Admin, given to themselves by another Super Admin) and renames defaults
     assert owner.actor.user_id is not None
     again = signed_in(system_ctx, "owner2@sunrise.example.in", "Monsoon-Lantern-2032")
+    change_password(again, "Monsoon-Lantern-2032", "Cardamom-Harbour-2033")  # a temporary password: theirs first
     users_svc.set_user_roles(again, owner.actor.user_id, [SUPER_ADMIN, "Admin"])
     admin_role = role_id(system_ctx, "Admin")
     assert (

@@ -67,11 +67,25 @@ class AppController(QObject):
     def show_main(self) -> None:
         from ui.main_window import MainWindow
 
+        if self.session.must_change_password and not self._own_password_set():
+            return
         window = MainWindow(self.session)
         window.logged_out.connect(self.on_logout)
         self.window = window
         window.show()
         self.backup_if_due(window)
+
+    def _own_password_set(self) -> bool:
+        """A temporary password: the user sets their own before the window opens, or is signed out."""
+        from ui.dialogs.change_password import ChangePasswordDialog
+
+        dialog = ChangePasswordDialog(self.session, forced=True)
+        self.password_dialog = dialog
+        if dialog.exec() == ChangePasswordDialog.DialogCode.Accepted:
+            return True
+        self.session.logout()
+        self.show_login("Set your own password to go on: sign in again with the temporary one.")
+        return False
 
     def backup_if_due(self, window: MainWindow) -> None:
         """The daily encrypted backup, on the worker once the window is up (not on the start-up path)."""

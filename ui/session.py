@@ -67,6 +67,15 @@ class AppSession:
         self.read_desk()
         return self.tokens
 
+    @property
+    def must_change_password(self) -> bool:
+        """Signed in with a temporary password not yet replaced (the services refuse everything else)."""
+        return self.tokens is not None and self.tokens.must_change_password
+
+    def password_changed(self) -> None:
+        if self.tokens is not None:
+            self.tokens = replace(self.tokens, must_change_password=False)
+
     def refresh(self) -> SessionTokens:
         assert self.tokens is not None
         self.tokens = auth.refresh(self.base, self.tokens.refresh_token)

@@ -30,6 +30,7 @@ from hms_desktop.errors import PermissionDenied
 DISABLED = "Your account was disabled; sign in again."
 REMOVED = "Your account was removed; sign in again."
 SESSION_ENDED = "Your session was ended (signed out, or by an administrator); sign in again."
+MUST_CHANGE = "You signed in with a temporary password: set your own password first (File > Change password)."
 _CACHE = "hms_standing"  # session.info key: (user_id, family) -> Standing
 
 
@@ -37,18 +38,23 @@ class SessionEnded(PermissionDenied):
     """A denial because the account or the session was revoked: the screens sign the user out with its message."""
 
 
+class PasswordChangeRequired(PermissionDenied):
+    """A denial because the user still holds a temporary password: they change it before anything else."""
+
+
 @dataclass(frozen=True)
 class Standing:
     ended: str | None  # why this actor may no longer act (one sentence), or None
     roles: frozenset[str]
     permissions: frozenset[str]
+    must_change: bool = False  # a temporary password, not yet replaced by the user's own
 
 
 _FAMILY = bindparam("family", type_=RefreshToken.family_id.type)
 _ALIVE = or_(_FAMILY.is_(None), exists().where(RefreshToken.family_id == _FAMILY, RefreshToken.revoked_at.is_(None)))
 # Built once: building a select costs more than running this one.
 _QUERY = (
-    select(User.status, User.deleted_at, _ALIVE.label("alive"), Role.name, Permission.code)
+    select(User.status, User.deleted_at, _ALIVE.label("alive"), Role.name, Permission.code, User.must_change_password)
     .select_from(User)
     .outerjoin(UserRole, and_(UserRole.user_id == User.id, UserRole.deleted_at.is_(None)))
     .outerjoin(Role, and_(Role.id == UserRole.role_id, Role.deleted_at.is_(None)))
@@ -71,7 +77,7 @@ def read_standing(session: Session, user_id: uuid.UUID, family: uuid.UUID | None
         ended = SESSION_ENDED
     roles = frozenset(r[3] for r in rows if r[3] is not None)
     codes = frozenset(r[4] for r in rows if r[4] is not None)
-    return Standing(ended, roles, codes)
+    return Standing(ended, roles, codes, bool(rows[0][5]))
 
 
 def _standing_in(tx: Transaction, actor: Actor) -> Standing | None:

@@ -17,7 +17,7 @@ from typing import Any, NoReturn, ParamSpec, TypeVar
 
 from hms_desktop.context import Context, Transaction, current_transaction
 from hms_desktop.errors import PermissionDenied
-from hms_desktop.security.live_access import SessionEnded, standing
+from hms_desktop.security.live_access import MUST_CHANGE, PasswordChangeRequired, SessionEnded, standing
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -214,6 +214,16 @@ def public(fn: Callable[P, R]) -> Callable[P, R]:
     return fn
 
 
+def _deny_until_changed(ctx: Context, code: str) -> NoReturn:
+    """A temporary password: every gated call is refused (and audited) until the user sets their own."""
+    open_tx = current_transaction(ctx.engine)
+    if open_tx is None:
+        _record_denial(ctx, code, "temporary password not changed yet")
+    else:
+        open_tx.after_end.append(lambda: _record_denial(ctx, code, "temporary password not changed yet"))
+    raise PasswordChangeRequired(code, MUST_CHANGE)
+
+
 def check(ctx: Context, code: str, what: str = "") -> None:
     """Raise ``PermissionDenied`` unless the actor holds ``code`` now; the denial is audited either way.
 
@@ -231,6 +241,8 @@ def check(ctx: Context, code: str, what: str = "") -> None:
         allowed, ended = ctx.actor.can(code), None
     else:
         allowed, ended = now.ended is None and code in now.permissions, now.ended
+    if allowed and now is not None and now.must_change:
+        _deny_until_changed(ctx, code)
     if allowed:
         return
     detail = f"{what} ({ended})" if ended else what

@@ -23,6 +23,8 @@ class SessionTokens:
     refresh_token: str
     refresh_expires_at: datetime
     actor: Actor
+    # a temporary password (a new account, an administrator's reset): nothing but changing it until it is changed
+    must_change_password: bool = False
 
 
 def issue(
@@ -55,6 +57,7 @@ def issue(
         refresh_token=refresh,
         refresh_expires_at=now + ttl,
         actor=replace(actor, session_family=family),
+        must_change_password=user.must_change_password,
     )
 
 
