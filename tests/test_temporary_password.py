@@ -86,3 +86,44 @@ def test_the_window_asks_for_the_users_own_password_before_it_opens(
     qtbot.waitUntil(worker().idle, timeout=10_000)
     assert not session.must_change_password
     assert register_patient(session.ctx, PatientInput("First Patient", "M", date(1980, 1, 1))).full_name
+
+
+def test_cancel_on_the_set_your_password_step_signs_out_and_ok_opens_the_window(
+    qtbot: Any, store: Store, system_ctx: Context
+) -> None:
+    """The controller's path after a sign-in with a temporary password: Sign out goes back to the sign-in
+    window (saying why); setting one's own password opens the main window."""
+    from ui.app import AppController
+    from ui.dialogs.change_password import ChangePasswordDialog
+    from ui.qt import QApplication, QLabel, QTimer
+    from ui.session import AppSession
+
+    create_user(system_ctx, UserInput(EMAIL, "Nisha Desk", TEMPORARY, ["Receptionist"]))
+    session = AppSession.open(store)
+    controller = AppController(session)
+
+    def answer(fill: bool) -> None:
+        dialog = next(
+            w for w in QApplication.topLevelWidgets() if isinstance(w, ChangePasswordDialog) and w.isVisible()
+        )
+        if not fill:
+            dialog.reject()
+            return
+        dialog.current.setText(TEMPORARY)
+        dialog.new.setText(OWN)
+        dialog.repeat.setText(OWN)
+        dialog.submit()
+
+    session.login(EMAIL, TEMPORARY)
+    QTimer.singleShot(200, lambda: answer(False))
+    controller.show_main()
+    assert controller.window is None and session.tokens is None
+    hint = controller.login_dialog.findChild(QLabel, "hint")
+    assert hint is not None and "own password" in hint.text()
+    controller.login_dialog.close()
+
+    session.login(EMAIL, TEMPORARY)
+    QTimer.singleShot(200, lambda: answer(True))
+    controller.show_main()
+    assert controller.window is not None and not session.must_change_password
+    qtbot.addWidget(controller.window)
