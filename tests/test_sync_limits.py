@@ -35,10 +35,10 @@ from hms_desktop.storage.store import Store
 from hms_desktop.sync import hlc
 from hms_desktop.sync.codec import codec_for
 from hms_desktop.sync.policy import spec
-from hms_desktop.sync.state import identity
-from hms_desktop.sync.transport import Transport
 from tests.helpers import signed_in_admin
 from tests.pg import Lab
+from tests.test_sync_security import access_token as token
+from tests.test_sync_security import ws_id
 
 MiB = 1024 * 1024
 Change = dict[str, Any]
@@ -70,18 +70,6 @@ def snapshot(lab: Lab) -> list[tuple[object, ...]]:
         " (SELECT count(*) FROM workstations), (SELECT count(*) FROM sync_tokens),"
         " (SELECT string_agg(key || '=' || value::text || hlc, ',' ORDER BY key) FROM hospital_settings)"
     )
-
-
-def ws_id(store: Store) -> uuid.UUID:
-    with store.engine.connect() as conn:
-        ident = identity(conn)
-    assert ident is not None
-    return ident.workstation_id
-
-
-def token(lab: Lab, store: Store) -> str:
-    with Transport(lab.server.url, store.keys) as t:
-        return t._token()
 
 
 def post(lab: Lab, path: str, body: bytes, auth: str | None = None) -> httpx.Response:
