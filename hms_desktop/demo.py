@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from db.models.scheduling import Appointment
 from hms_desktop.clinic_setup import create_clinic
+from hms_desktop.clock import Clock
 from hms_desktop.context import Actor, Context
 from hms_desktop.demo_clinical import lab_orders_for_queue, seed_clinical, vitals_for_queue
 from hms_desktop.runtime import context_for
@@ -81,12 +82,13 @@ def passphrase_source(_prompt: str) -> str:
     return PASSPHRASE
 
 
-def open_demo(paths: StorePaths) -> Store:
-    """Open the demo store, creating it first if needed, with today's appointments in place."""
+def open_demo(paths: StorePaths, *, clock: Clock | None = None) -> Store:
+    """Open the demo store, creating it first if needed, with today's appointments in place (``clock``: whose
+    today; the machine's by default)."""
     if not paths.exists():
         _create(paths)
     store = open_store(paths, passphrase_source=passphrase_source)
-    ensure_today(context_for(store, Actor.system("demo")))
+    ensure_today(context_for(store, Actor.system("demo"), clock=clock))
     return store
 
 

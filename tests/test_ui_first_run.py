@@ -3,11 +3,14 @@ recovery key once; then the new administrator can sign in. And ``--demo`` opens 
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from hms_desktop.clock import FixedClock
 from hms_desktop.security import recovery
 from hms_desktop.services.admin import auth
 from hms_desktop.services.reception.doctors import list_doctors
@@ -77,9 +80,11 @@ def test_wizard_shows_a_service_error_on_its_page(qtbot: Any, tmp_path: Path, mo
 def test_demo_clinic_opens_with_a_live_queue(tmp_path: Path) -> None:
     from hms_desktop.demo import RECEPTION, open_demo
 
-    store = open_demo(StorePaths(tmp_path / "demo"))
+    monday_10am = FixedClock(datetime(2026, 11, 30, 4, 30, tzinfo=UTC))  # 10:00 in Bengaluru: within hours
+    store = open_demo(StorePaths(tmp_path / "demo"), clock=monday_10am)
     try:
         session = AppSession.open(store)
+        session.base = replace(session.base, clock=monday_10am)
         session.login(*RECEPTION)
         queues = [queue_for(session.ctx, d.id) for d in list_doctors(session.ctx)]
         assert len(queues) == 3 and any(q.serving or q.waiting for q in queues)
