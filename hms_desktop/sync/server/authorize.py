@@ -134,18 +134,20 @@ class _Access:
             return derived
         return None
 
-    def role_names(self, user_id: str) -> frozenset[str]:
+    def role_names(self, user_id: str, links: dict[str, dict[str, Any]] | None = None) -> frozenset[str]:
+        """The user's role names (by ``links``, this batch's user roles with one change applied, if given)."""
         names = set()
-        for link in self.user_roles.values():
+        for link in (self.user_roles if links is None else links).values():
             role = self.roles.get(str(link["role_id"]))
             if link["user_id"] == user_id and link.get("deleted_at") is None and role and not role.get("deleted_at"):
                 names.add(str(role["name"]))
         return frozenset(names)
 
-    def role_codes(self, role_id: str) -> frozenset[str]:
+    def role_codes(self, role_id: str, links: dict[str, dict[str, Any]] | None = None) -> frozenset[str]:
+        """The role's permission codes (by ``links``, as ``role_names``)."""
         return frozenset(
             self.codes[str(link["permission_id"])]
-            for link in self.role_perms.values()
+            for link in (self.role_perms if links is None else links).values()
             if link["role_id"] == role_id
             and link.get("deleted_at") is None
             and str(link["permission_id"]) in self.codes
@@ -227,12 +229,7 @@ def _user_roles_rule(access: _Access, actor: Holder, change: Change) -> str | No
         return None  # deleting a link the server never had: nothing changes
     target = str(link["user_id"])
     before = access.role_names(target)
-    saved = access.user_roles
-    access.user_roles = _link_after(saved, change)
-    try:
-        after = access.role_names(target)
-    finally:
-        access.user_roles = saved
+    after = access.role_names(target, _link_after(access.user_roles, change))
     return role_assignment_refusal(
         actor, uuid.UUID(target), access.is_super_admin(target), before, after, access.roles_map()
     )
@@ -265,12 +262,7 @@ def _role_permissions_rule(access: _Access, actor: Holder, change: Change) -> st
     if role is None:
         return "its role is not known to the server"
     before = access.role_codes(role_id)
-    saved = access.role_perms
-    access.role_perms = _link_after(saved, change)
-    try:
-        after = access.role_codes(role_id)
-    finally:
-        access.role_perms = saved
+    after = access.role_codes(role_id, _link_after(access.role_perms, change))
     return role_edit_refusal(actor, str(role["name"]), bool(role["is_system"]), before, after)
 
 
