@@ -134,6 +134,8 @@ def medicines(rng: random.Random) -> list[dict[str, Any]]:
                 "manufacturer": rng.choice(MAKERS).replace("-", " "),
                 "mrp_paise": max(500, int(demo.mrp_paise * rng.uniform(0.6, 1.6))),
                 "is_schedule_h": demo.is_schedule_h,
+                "schedule": demo.schedule,
+                "pack_size": demo.pack_size,
             }
         )
     return out
@@ -222,13 +224,13 @@ def _insert_medicines(conn: Any, rng: random.Random, ids: Ids, now: datetime) ->
         rows.append(
             (mid, f"MED-{i + 1:05d}", m["name"], m["generic_name"], m["category"], m["form"], m["strength"],
              m["manufacturer"], HSN_MEDICINES, GST_MEDICINES_BASIS_POINTS, m["mrp_paise"], m["unit"],
-             int(m["is_schedule_h"]), stamp, stamp)
+             int(m["is_schedule_h"]), m["schedule"], m["pack_size"], stamp, stamp)
         )  # fmt: skip
         out.append((mid, m["name"], m["generic_name"], m["strength"], m["form"], str(int(m["is_schedule_h"]))))
     conn.executemany(
         "INSERT INTO medicines (id, code, name, generic_name, category, form, strength, manufacturer, hsn_code,"
-        " gst_rate_basis_points, mrp_paise, unit, is_schedule_h, created_at, updated_at, reorder_level, is_active)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 1)",
+        " gst_rate_basis_points, mrp_paise, unit, is_schedule_h, schedule, pack_size, created_at, updated_at,"
+        " reorder_level, is_active) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 1)",
         rows,
     )
     return out

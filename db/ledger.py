@@ -19,6 +19,7 @@ LEDGER_TABLES = (
     "audit_logs",
     "appointment_status_log",
     "prescription_versions",
+    "schedule_register",
 )
 
 

@@ -5,9 +5,11 @@ inserts them (idempotent) with codes from the MEDICINES series.
 
 Tax: medicines (HSN 3004, packed for retail sale) are at 5% GST since 22 September 2025 (Notification
 9/2025-CT(Rate) moved HSN 3003/3004 from 12% to 5%; see DOMAIN.md), so every entry carries 500 basis points;
-a clinic on old stock re-rates in the catalogue, never in code. ``is_schedule_h``: the drug is sold only
-against a registered practitioner's prescription (Drugs and Cosmetics Rules, Schedule H; H1 antibiotics such as
-cefixime are marked too). MRPs are indicative, per selling unit (a strip of 10 or 15, a bottle, a tube).
+a clinic on old stock re-rates in the catalogue, never in code. ``schedule``: H (sold only against a registered
+practitioner's prescription, Drugs and Cosmetics Rules), H1 (the same, and each supply is entered in the H1
+register: third-generation cephalosporins such as cefixime, the newer quinolones, tramadol) or none.
+Tablets and capsules are sold and counted one by one from a strip (``unit`` tablet or capsule, ``pack_size``
+the strip's count); MRPs are indicative, per pack (a strip of 10 or 15, a bottle, a tube), as printed on it.
 """
 
 from __future__ import annotations
@@ -27,14 +29,28 @@ class DemoMedicine:
     unit: str  # the selling unit, one of MEDICINE_UNITS
     category: str
     manufacturer: str
-    mrp_paise: int
-    is_schedule_h: bool
+    mrp_paise: int  # per pack
+    is_schedule_h: bool  # sold only on a prescription (schedule H, H1 or X)
+    schedule: str = "none"  # one of db.models.pharmacy.DRUG_SCHEDULES
+    pack_size: int = 1  # units in the pack the MRP is for
+
+
+# Schedule H1 (GSR 588(E), 2013) among the demo's generics.
+H1_GENERICS = frozenset({"Cefixime", "Levofloxacin", "Moxifloxacin", "Tramadol", "Alprazolam"})
+# Strips that do not hold 10; a bottle of tablets sells loose too.
+PACK_SIZES = {"Dolo 650": 15, "Crocin Advance": 15, "Augmentin 625 Duo": 6, "Azithral 500": 5, "Pan-D": 15,
+              "Forcan 150": 1, "Zentel": 1, "Uprise-D3 60K": 4, "Shelcal 500": 15, "Thyronorm 50": 100,
+              "Becosules": 20}  # fmt: skip
 
 
 def _m(
     name: str, generic: str, strength: str, form: str, unit: str, category: str, maker: str, mrp: int, h: bool
 ) -> DemoMedicine:
-    return DemoMedicine(name, generic, strength, form, unit, category, maker, mrp, h)
+    pack = 1
+    if form in ("tablet", "capsule") and unit in ("strip", "bottle"):
+        unit, pack = form, PACK_SIZES.get(name, 10)
+    schedule = ("H1" if generic in H1_GENERICS else "H") if h else "none"
+    return DemoMedicine(name, generic, strength, form, unit, category, maker, mrp, h, schedule, pack)
 
 
 DEMO_MEDICINES: tuple[DemoMedicine, ...] = (

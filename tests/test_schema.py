@@ -125,6 +125,14 @@ def _insert_minimal(conn: object, table: str) -> None:
                                    "changed_at": "'2026-01-01 00:00:00'", "note": "''"},
         "prescription_versions": {"prescription_id": "'x'", "version": "1", "snapshot": "'{}'",
                                   "change_reason": "''"},
+        "schedule_register": {"schedule": "'H1'", "supplied_at": "'2026-01-01 00:00:00'", "dispensing_id": "'x'",
+                              "dispensing_item_id": "'x'", "dispensing_code": "'DSP-1'", "prescription_id": "'x'",
+                              "prescription_code": "'RX-1'", "prescriber_name": "'Dr A'",
+                              "prescriber_registration": "''", "prescriber_address": "''", "patient_id": "'x'",
+                              "patient_name": "'P'", "patient_address": "''", "medicine_id": "'x'",
+                              "medicine_name": "'M'", "manufacturer": "''", "batch_number": "'B1'",
+                              "expiry_date": "'2027-01-01'", "quantity": "1", "dispensed_by_id": "'u'",
+                              "dispensed_by_name": "''"},
     }[table]  # fmt: skip
     values = {"id": "'00000000000000000000000000000001'", "created_at": "'2026-01-01 00:00:00'", **values}
     cols = ", ".join(values)

@@ -176,7 +176,10 @@ class GoodsReceiptNote(TrackedMixin, Base):
 class GrnItem(TrackedMixin, Base):
     """One received line: what arrived, how much was accepted, batch and expiry (medicines), cost and MRP.
 
-    ``medicine_batch_id`` is the batch created when the GRN is posted (medicine rows only).
+    ``medicine_batch_id`` is the batch created when the GRN is posted (medicine rows only). Quantities are
+    in packs (strips, bottles) as the supplier bills them, ``unit_cost_paise`` and ``mrp_paise`` per pack;
+    rejected = received - accepted; ``free_quantity`` is packs the supplier added free (no cost). The stock
+    that goes in is (accepted + free) x the medicine's pack size, in units.
     """
 
     __tablename__ = "grn_items"
@@ -194,11 +197,12 @@ class GrnItem(TrackedMixin, Base):
     unit_cost_paise: Mapped[int] = Paise()
     mrp_paise: Mapped[int] = Paise(default=0)
     medicine_batch_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("medicine_batches.id"), index=True)
+    free_quantity: Mapped[int] = mapped_column(Integer, default=0)
 
     __table_args__ = (
         one_of("item_kind", ITEM_KINDS),
         item_target(with_batch=False),
-        *non_negative("received_quantity", "accepted_quantity", "unit_cost_paise", "mrp_paise"),
+        *non_negative("received_quantity", "accepted_quantity", "unit_cost_paise", "mrp_paise", "free_quantity"),
         CheckConstraint("accepted_quantity <= received_quantity", name="accepted_within_received"),
         CheckConstraint(
             "item_kind <> 'medicine' OR (length(batch_number) > 0 AND expiry_date IS NOT NULL)",

@@ -12,7 +12,17 @@ from datetime import date, datetime
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from db.base import Base, Paise, TrackedMixin, code_column, non_negative, one_of, partial_unique
+from db.base import (
+    Base,
+    LedgerMixin,
+    Paise,
+    TrackedMixin,
+    code_column,
+    ledger_args,
+    non_negative,
+    one_of,
+    partial_unique,
+)
 
 MEDICINE_FORMS = ("tablet", "capsule", "syrup", "injection", "ointment", "drops", "other")
 MEDICINE_UNITS = (
@@ -31,6 +41,10 @@ DISPENSING_STATUSES = ("draft", "dispensed", "partially_returned", "returned", "
 # Statuses in which the medicines have left the pharmacy, so who and when must be recorded.
 DISPENSED_STATUSES = ("dispensed", "partially_returned", "returned")
 PHARMACY_RETURN_STATUSES = ("requested", "approved", "completed", "rejected")
+# Drugs and Cosmetics Rules: "none" sells over the counter; H, H1 and X only on a prescription; H1 and X
+# each keep a register of every supply.
+DRUG_SCHEDULES = ("none", "H", "H1", "X")
+REGISTER_SCHEDULES = ("H1", "X")
 
 _DISPENSED = ", ".join(f"'{s}'" for s in DISPENSED_STATUSES)
 
@@ -39,8 +53,10 @@ class Medicine(TrackedMixin, Base):
     """A medicine in the catalog. ``code`` is the pharmacy's SKU; ``barcode`` (EAN) is unique among live rows.
 
     ``category`` is the clinic's own therapeutic grouping (free text). Prices here are catalog defaults;
-    the price actually charged comes from the batch. ``is_schedule_h`` marks drugs sold only on a
-    prescription (Drugs and Cosmetics Rules, Schedule H).
+    the price actually charged comes from the batch. ``unit`` is what is sold and counted (a tablet);
+    ``pack_size`` is how many of them a pack holds (10 in a strip), so loose units sell from a strip and
+    stock is counted in units. ``schedule`` is the Drugs and Cosmetics Rules schedule (none, H, H1, X);
+    ``is_schedule_h`` says "only on a prescription" (any of H, H1, X), kept in step with it by a CHECK.
     """
 
     __tablename__ = "medicines"
@@ -58,12 +74,17 @@ class Medicine(TrackedMixin, Base):
     unit: Mapped[str] = mapped_column(String(16))
     reorder_level: Mapped[int] = mapped_column(Integer, default=0)
     is_schedule_h: Mapped[bool] = mapped_column(Boolean, default=False)
+    schedule: Mapped[str] = mapped_column(String(4), default="none")
+    pack_size: Mapped[int] = mapped_column(Integer, default=1)
     barcode: Mapped[str | None] = mapped_column(String(64))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     __table_args__ = (
         one_of("form", MEDICINE_FORMS),
         one_of("unit", MEDICINE_UNITS),
+        one_of("schedule", DRUG_SCHEDULES),
+        CheckConstraint("is_schedule_h = (schedule <> 'none')", name="schedule_h_matches_schedule"),
+        CheckConstraint("pack_size BETWEEN 1 AND 10000", name="pack_size_in_range"),
         *non_negative("mrp_paise", "reorder_level"),
         CheckConstraint("gst_rate_basis_points BETWEEN 0 AND 10000", name="gst_rate_in_range"),
         CheckConstraint("length(name) > 0", name="name_not_empty"),
@@ -74,9 +95,11 @@ class Medicine(TrackedMixin, Base):
 class MedicineBatch(TrackedMixin, Base):
     """Stock of one medicine from one manufacturer batch, with its expiry (FEFO picks the earliest).
 
-    ``quantity_on_hand`` is a CACHED balance: it always equals the sum of ``stock_movements`` for this
-    batch, is written in the same transaction as each movement, and is checked against the ledger (and
-    rebuilt from it, never the other way round). ``sale_price_paise`` may not exceed the MRP.
+    ``quantity_on_hand`` is a CACHED balance (in the medicine's units): it always equals the sum of
+    ``stock_movements`` for this batch, is written in the same transaction as each movement, and is checked
+    against the ledger (and rebuilt from it, never the other way round). ``mrp_paise`` is the batch's label
+    MRP of one pack (tax-inclusive, as printed); ``cost_price_paise`` what one pack cost;
+    ``sale_price_paise`` (per pack) may not exceed the MRP. ``location`` is the shelf or rack.
     ``grn_item_id`` names the goods-receipt line that created the batch; it is a plain id, not a foreign
     key, because the GRN line in turn references the batch it created (a cycle SQLite cannot order).
     """
@@ -93,6 +116,7 @@ class MedicineBatch(TrackedMixin, Base):
     supplier_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("suppliers.id"), index=True)
     received_at: Mapped[datetime]
     grn_item_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    location: Mapped[str] = mapped_column(String(64), default="")
 
     __table_args__ = (
         UniqueConstraint("medicine_id", "batch_number"),
@@ -108,6 +132,7 @@ class PharmacyDispensing(TrackedMixin, Base):
 
     ``dispensed_by_id``/``dispensed_at`` are empty while a draft and required once dispensed. Totals are
     the sums of the lines (computed by the service); ``invoice_id`` is set when billed.
+    ``prescription_version`` is the version of the prescription that was filled; ``note`` the pharmacist's.
     """
 
     __tablename__ = "pharmacy_dispensing"
@@ -123,6 +148,8 @@ class PharmacyDispensing(TrackedMixin, Base):
     discount_paise: Mapped[int] = Paise(default=0)
     total_paise: Mapped[int] = Paise(default=0)
     invoice_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("invoices.id"), index=True)
+    prescription_version: Mapped[int | None] = mapped_column(Integer)
+    note: Mapped[str] = mapped_column(String(500), default="")
 
     __table_args__ = (
         one_of("status", DISPENSING_STATUSES),
@@ -138,7 +165,9 @@ class PharmacyDispensingItem(TrackedMixin, Base):
     """One dispensed line: a quantity from one batch at a unit price, with its tax.
 
     ``returned_quantity`` is a cache of the ``pharmacy_return_items`` quantities of completed returns,
-    so a later return cannot take back more than was dispensed.
+    so a later return cannot take back more than was dispensed. ``pick_reason`` is why the pharmacist took
+    this batch instead of the one FEFO chose (empty when FEFO chose it); ``substitute_note`` is set when a
+    generic substitute was given for the prescribed medicine.
     """
 
     __tablename__ = "pharmacy_dispensing_items"
@@ -153,6 +182,9 @@ class PharmacyDispensingItem(TrackedMixin, Base):
     tax_paise: Mapped[int] = Paise(default=0)
     line_total_paise: Mapped[int] = Paise()
     returned_quantity: Mapped[int] = mapped_column(Integer, default=0)
+    line_no: Mapped[int] = mapped_column(Integer, default=1)
+    pick_reason: Mapped[str] = mapped_column(String(300), default="")
+    substitute_note: Mapped[str] = mapped_column(String(300), default="")
 
     __table_args__ = (
         CheckConstraint("quantity > 0", name="quantity_positive"),
@@ -202,4 +234,42 @@ class PharmacyReturnItem(TrackedMixin, Base):
     __table_args__ = (
         CheckConstraint("quantity_returned > 0", name="quantity_returned_positive"),
         *non_negative("refund_paise"),
+    )
+
+
+class ScheduleRegisterEntry(LedgerMixin, Base):
+    """The Schedule H1 (and X) register: one entry per supply, written when it is dispensed and never changed.
+
+    Everything the rules ask for is copied in at the time of supply (prescriber's name and address, patient's
+    name and address, drug, quantity, batch), so a later edit of a patient, doctor or medicine does not rewrite
+    the register. Kept at least 3 years (H1) or 2 (X); the store never deletes ledger rows.
+    """
+
+    __tablename__ = "schedule_register"
+
+    schedule: Mapped[str] = mapped_column(String(4), index=True)
+    supplied_at: Mapped[datetime] = mapped_column(index=True)
+    dispensing_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("pharmacy_dispensing.id"), index=True)
+    dispensing_item_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("pharmacy_dispensing_items.id"), unique=True)
+    dispensing_code: Mapped[str] = mapped_column(String(32))
+    prescription_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("prescriptions.id"), index=True)
+    prescription_code: Mapped[str] = mapped_column(String(32))
+    prescriber_name: Mapped[str] = mapped_column(String(200))
+    prescriber_registration: Mapped[str] = mapped_column(String(200), default="")
+    prescriber_address: Mapped[str] = mapped_column(String(500), default="")
+    patient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("patients.id"), index=True)
+    patient_name: Mapped[str] = mapped_column(String(200))
+    patient_address: Mapped[str] = mapped_column(String(500), default="")
+    medicine_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("medicines.id"), index=True)
+    medicine_name: Mapped[str] = mapped_column(String(300))
+    manufacturer: Mapped[str] = mapped_column(String(200), default="")
+    batch_number: Mapped[str] = mapped_column(String(64))
+    expiry_date: Mapped[date]
+    quantity: Mapped[int] = mapped_column(Integer)
+    dispensed_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
+    dispensed_by_name: Mapped[str] = mapped_column(String(200), default="")
+
+    __table_args__ = ledger_args(
+        one_of("schedule", REGISTER_SCHEDULES),
+        CheckConstraint("quantity > 0", name="quantity_positive"),
     )

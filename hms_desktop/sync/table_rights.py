@@ -101,8 +101,9 @@ WRITE_RIGHTS: dict[str, frozenset[str]] = {
     "purchase_order_items": _codes("inventory.purchase", "inventory.receive"),
     "goods_receipt_notes": _codes("inventory.receive"),
     "grn_items": _codes("inventory.receive"),
-    "pharmacy_dispensing": _codes("pharmacy.dispense"),
-    "pharmacy_dispensing_items": _codes("pharmacy.dispense"),
+    "pharmacy_dispensing": _codes("pharmacy.dispense", "pharmacy.returns"),
+    "pharmacy_dispensing_items": _codes("pharmacy.dispense", "pharmacy.returns"),
+    "schedule_register": _codes("pharmacy.dispense"),
     "pharmacy_returns": _codes("pharmacy.returns"),
     "pharmacy_return_items": _codes("pharmacy.returns"),
     # money

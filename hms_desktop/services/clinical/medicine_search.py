@@ -118,6 +118,8 @@ def load_demo_catalog(ctx: Context) -> DemoCatalogResult:
                     unit=m.unit,
                     reorder_level=0,
                     is_schedule_h=m.is_schedule_h,
+                    schedule=m.schedule,
+                    pack_size=m.pack_size,
                     is_active=True,
                 )
             )
