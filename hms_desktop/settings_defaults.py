@@ -15,6 +15,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "patient_code_padding": 5,
     "patient_code_reset": "yearly",
     "senior_citizen_age": 60,
+    "pharmacy_return_days": 7,  # a patient may return unopened medicines this many days after the sale
     "queue_priority_groups": ["senior_citizen", "pregnant", "differently_abled"],
     "smtp_host": "",
     "smtp_port": 587,

@@ -146,6 +146,7 @@ SETTING_VALIDATORS: dict[str, Validator] = {
     "patient_code_padding": _int_in(3, 9, "The number of digits in patient codes"),
     "patient_code_reset": _one_of(CODE_RESETS, "Patient numbering restart"),
     "senior_citizen_age": _int_in(50, 90, "The senior citizen age"),
+    "pharmacy_return_days": _int_in(0, 90, "The pharmacy's return window (days)"),
     "queue_priority_groups": _priority_groups,
     "smtp_host": _hostname,
     "smtp_port": _int_in(1, 65535, "The mail server port"),
