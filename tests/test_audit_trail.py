@@ -140,3 +140,21 @@ def test_verify_names_an_edited_a_deleted_and_an_inserted_row(
     assert f"row {edited.seq} ({edited.id}) was edited" in out
     assert f"row {deleted.seq} of chain" in out and "deleted" in out
     assert f"row {last.seq + 1}" in out and "inserted" in out
+
+
+def test_an_edit_at_the_same_instant_keeps_the_services_clock_in_updated_at(system_ctx: Context) -> None:
+    """Two edits at one instant of a fixed clock: the second sets updated_at to the value it already has, which
+    SQLAlchemy would leave out of the UPDATE and let the column's onupdate stamp the machine's clock instead."""
+    at = datetime(2031, 5, 6, 7, 8, 9, tzinfo=UTC)
+    ctx = replace(system_ctx, clock=FixedClock(at))
+    p = add_patient(ctx, "Asha Rao")
+    for phone in ("9123456780", "9123456781"):
+        with ctx.transaction() as tx:
+            row = tx.session.get(Patient, p.id)
+            assert row is not None
+            row.phone = phone
+            tx.commit()
+    with ctx.transaction(readonly=True) as tx:
+        row = tx.session.get(Patient, p.id)
+        assert row is not None and row.phone == "9123456781"
+        assert row.updated_at == at

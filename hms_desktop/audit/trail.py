@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import Table, select
 from sqlalchemy.orm import Session, UOWTransaction
+from sqlalchemy.orm.attributes import flag_modified
 
 from db.ids import uuid7
 from db.models.audit import AuditLog
@@ -196,6 +197,9 @@ def before_flush(session: Session, flush_context: UOWTransaction, instances: obj
         if hasattr(obj, "updated_by_id"):
             obj.updated_by_id = user_id
             obj.updated_at = now
+            # in the UPDATE even when it equals the old value: left out, the column's onupdate would stamp the
+            # machine's clock instead of the service's
+            flag_modified(obj, "updated_at")
         action = "delete" if "deleted_at" in new and new["deleted_at"] is not None else "update"
         _append(session, tx, action, obj.__tablename__, obj.id, _patient_of(obj), old, new, "success", None, None)
     for obj in _audited(session.deleted):
