@@ -1,5 +1,6 @@
 """A ready demo clinic in its own data folder: doctors with schedules, patients with Indian names, today's
-appointments and a live queue, so a new user sees HMS Desktop working within a minute.
+appointments and a live queue, the medicine catalogue with stock (one batch of each medicine near expiry), so a
+new user sees HMS Desktop working within a minute.
 
 All data is synthetic. The demo store uses a fixed passphrase (it protects nothing real).
 """
@@ -21,6 +22,7 @@ from hms_desktop.runtime import context_for
 from hms_desktop.services.admin.clinic_time import clinic_today
 from hms_desktop.services.admin.setup import AdminInput, HospitalInput
 from hms_desktop.services.admin.users import UserInput, create_user
+from hms_desktop.services.pharmacy.demo_stock import load_demo_stock
 from hms_desktop.services.reception.appointments import BookingInput, book_appointment, day_slots
 from hms_desktop.services.reception.doctor_fees import FeeInput, set_fee
 from hms_desktop.services.reception.doctor_schedules import ScheduleInput, set_weekly_schedule
@@ -125,6 +127,7 @@ def _create(paths: StorePaths) -> None:
         set_fee(ctx, doc.id, FeeInput("opd", "500", 0, today - timedelta(days=30)))
         set_fee(ctx, doc.id, FeeInput("follow_up", "300", 7, today - timedelta(days=30)))
     seed_clinical(ctx)
+    load_demo_stock(ctx)  # two batches of each demo medicine: one near expiry, one later
     rng = random.Random(2026)
     for i in range(150):
         female = i % 2 == 0
