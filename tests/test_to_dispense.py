@@ -3,15 +3,19 @@ count and the current version; an amendment after sending shows at once, with it
 
 from __future__ import annotations
 
-from datetime import time
+import uuid
+from datetime import date, time
 
 import pytest
 
 from hms_desktop.context import Context
 from hms_desktop.errors import Conflict, PermissionDenied
 from hms_desktop.services.clinical import prescriptions as rx
+from hms_desktop.services.pharmacy.dispensing import dispense
+from hms_desktop.services.pharmacy.dispensing_views import DispenseInput, DispenseLine
 from hms_desktop.services.pharmacy.to_dispense import prescription_to_dispense, to_dispense
 from tests.clinical_fixtures import checked_in, signed_in
+from tests.pharmacy_fixtures import stocked
 from tests.rx_fixtures import RxDay, line, rx_day, rx_input
 
 
@@ -42,6 +46,7 @@ def test_the_list_shows_sent_prescriptions_oldest_first(day: RxDay, pharmacist: 
         (kavya.code, "Kavya Nair", "Dr Meera Iyer", 2, 1, False),
     ]
     assert listed[1].patient_code == day.day.patient.code and listed[0].sent_at < listed[1].sent_at
+    assert [(e.filled_items, e.remaining_items, e.partly_dispensed) for e in listed] == [(0, 1, False), (0, 2, False)]
     assert kept_back.id not in {e.prescription_id for e in listed}
     with pytest.raises(Conflict, match="not sent to the pharmacy yet"):
         prescription_to_dispense(pharmacist, kept_back.id)
@@ -75,3 +80,37 @@ def test_who_sees_the_list(day: RxDay, pharmacist: Context) -> None:
     assert to_dispense(day.day.doctor_ctx) == [] and to_dispense(pharmacist) == []
     with pytest.raises(PermissionDenied):
         to_dispense(day.day.receptionist_ctx)
+
+
+def test_a_partly_dispensed_prescription_stays_with_what_remains(day: RxDay, pharmacist: Context) -> None:
+    doc = day.day.doctor_ctx
+    dolo, mox, calpol = day.medicines["Dolo 650"], day.medicines["Mox 500"], day.medicines["Calpol 250 Suspension"]
+    for medicine, batch in ((dolo, "D1"), (mox, "M1"), (calpol, "C1")):
+        stocked(day.day.system, medicine, batch, date(2027, 6, 30), 30)
+    made = rx.save_prescription(doc, rx_input(day, line(dolo), line(mox), line(calpol, dosage="5 ml", frequency="TDS",
+                                                                             duration_days=3)))  # fmt: skip
+    rx.send_to_pharmacy(doc, made.id)
+    ids = {i.medicine_name: i.id for i in made.items}
+
+    def give(*pairs: tuple[str, uuid.UUID, int]) -> None:
+        lines = [DispenseLine(medicine_id=m, quantity=q, prescription_item_id=ids[name]) for name, m, q in pairs]
+        dispense(pharmacist, DispenseInput(patient_id=made.patient_id, prescription_id=made.id, lines=lines),
+                 request_id=uuid.uuid4())  # fmt: skip
+
+    give(("Dolo 650", dolo, 10), ("Mox 500", mox, 3))
+    [entry] = to_dispense(pharmacist)
+    assert (entry.item_count, entry.filled_items, entry.remaining_items, entry.partly_dispensed) == (3, 1, 2, True)
+    opened = prescription_to_dispense(pharmacist, made.id)
+    assert [(f.medicine_name, f.prescribed, f.dispensed, f.remaining, f.filled) for f in opened.fills] == [
+        ("Dolo 650", 10, 10, 0, True),
+        ("Mox 500", 10, 3, 7, False),
+        ("Calpol 250 Suspension", None, 0, None, False),  # no quantity prescribed: open until dispensed once
+    ]
+    assert [f.prescription_item_id for f in opened.fills] == [i.id for i in opened.items]
+    give(("Mox 500", mox, 7))
+    [entry] = to_dispense(pharmacist)
+    assert (entry.filled_items, entry.remaining_items) == (2, 1)
+    give(("Calpol 250 Suspension", calpol, 2))
+    assert to_dispense(pharmacist) == []
+    with pytest.raises(Conflict, match="is dispensed; there is nothing to dispense"):
+        prescription_to_dispense(pharmacist, made.id)

@@ -4,6 +4,10 @@
 The pharmacy always sees the current version: a prescription amended after it was sent shows the amended lines,
 and the version number is returned with them so a dispensing can record which version it filled.
 
+A partly dispensed prescription stays on the list until every line of its current version is filled: each entry
+counts its filled and remaining lines, and the opened prescription gives each line's prescribed, dispensed and
+remaining quantity (``rx_fill``: a line without a prescribed quantity, SOS, is open until dispensed once).
+
 Gate: ``prescriptions.view``. The lists hold what the doctor prescribed to whom, i.e. prescription data; the
 Pharmacist's role holds it (with ``pharmacy.view``), while a role with only ``pharmacy.view`` (the Inventory
 Manager) sees stock, not patients' prescriptions.
@@ -15,16 +19,17 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from db.models.patients import Patient
-from db.models.prescriptions import Prescription, PrescriptionItem
+from db.models.prescriptions import Prescription
 from db.models.scheduling import Doctor
 from hms_desktop.context import Context
 from hms_desktop.errors import Conflict, NotFound, ValidationError
 from hms_desktop.security.permissions import requires
 from hms_desktop.services.clinical.prescription_print import registration
 from hms_desktop.services.clinical.prescription_views import PrescriptionItemView, current_snapshots, view
+from hms_desktop.services.pharmacy.rx_fill import LineFill, fills
 
 MAX_LIST = 500
 
@@ -42,6 +47,9 @@ class ToDispenseEntry:
     sent_at: datetime | None
     item_count: int
     amended: bool  # changed after it was printed or sent
+    filled_items: int  # lines dispensed in full (an SOS line: dispensed once)
+    remaining_items: int  # lines with something still to dispense
+    partly_dispensed: bool  # something was dispensed already; the rest is pending
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -60,6 +68,7 @@ class PrescriptionToDispense:
     diagnosis: str
     advice: str
     items: tuple[PrescriptionItemView, ...]  # each with its prescription_items id, Schedule H flag and quantity
+    fills: tuple[LineFill, ...]  # per line, in the order of ``items``: prescribed, dispensed, remaining
 
 
 @requires("prescriptions.view")
@@ -76,15 +85,7 @@ def to_dispense(ctx: Context, *, limit: int = 200) -> list[ToDispenseEntry]:
             .order_by(Prescription.sent_at, Prescription.code)
             .limit(limit)
         ).all()
-        ids = [r[0].id for r in rows]
-        counts = {
-            rx_id: int(n)
-            for rx_id, n in tx.session.execute(
-                select(PrescriptionItem.prescription_id, func.count())
-                .where(PrescriptionItem.prescription_id.in_(ids), PrescriptionItem.deleted_at.is_(None))
-                .group_by(PrescriptionItem.prescription_id)
-            )
-        }
+        lines = fills(tx.session, [r[0].id for r in rows])
         snaps = current_snapshots(tx.session, [r[0] for r in rows])
         return [
             ToDispenseEntry(
@@ -97,8 +98,11 @@ def to_dispense(ctx: Context, *, limit: int = 200) -> list[ToDispenseEntry]:
                 doctor_id=rx.doctor_id,
                 doctor_name=d_name or "?",
                 sent_at=rx.sent_at,
-                item_count=counts.get(rx.id, 0),
+                item_count=len(lines[rx.id]),
                 amended=bool(snaps.get(rx.id, {}).get("amended")),
+                filled_items=sum(1 for f in lines[rx.id] if f.filled),
+                remaining_items=sum(1 for f in lines[rx.id] if not f.filled),
+                partly_dispensed=any(f.dispensed for f in lines[rx.id]),
             )
             for rx, p_name, p_code, d_name in rows
         ]
@@ -118,6 +122,7 @@ def prescription_to_dispense(ctx: Context, rx_id: uuid.UUID) -> PrescriptionToDi
             )
         v = view(tx.session, rx)
         doctor = tx.session.get(Doctor, rx.doctor_id)
+        by_item = {f.prescription_item_id: f for f in fills(tx.session, [rx.id])[rx.id]}
         return PrescriptionToDispense(
             prescription_id=v.id,
             code=v.code,
@@ -133,4 +138,5 @@ def prescription_to_dispense(ctx: Context, rx_id: uuid.UUID) -> PrescriptionToDi
             diagnosis=v.diagnosis,
             advice=v.advice,
             items=v.items,
+            fills=tuple(by_item[i.id] for i in v.items if i.id is not None),
         )
