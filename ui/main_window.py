@@ -37,7 +37,7 @@ SHORTCUTS: tuple[tuple[str, str, str], ...] = (
 )
 ACTION_PREFERENCE = ("doctor", "reception")
 # The module in front when a user's layout is new: the most specific of the ones their roles offer.
-MODULE_PREFERENCE = ("doctor", "lab", "pharmacy", "reception", "admin", "audit")
+MODULE_PREFERENCE = ("doctor", "lab", "pharmacy", "inventory", "reception", "admin", "audit")
 
 
 class MainWindow(QMainWindow):

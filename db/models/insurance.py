@@ -106,7 +106,7 @@ class PreAuthorization(TrackedMixin, Base):
 
     __tablename__ = "pre_authorizations"
 
-    code: Mapped[str] = mapped_column(String(20), unique=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
     policy_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("insurance_policies.id"), index=True)
     patient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("patients.id"), index=True)
     treatment_plan: Mapped[str] = mapped_column(Text, default="")
@@ -143,7 +143,7 @@ class InsuranceClaim(TrackedMixin, Base):
 
     __tablename__ = "insurance_claims"
 
-    claim_number: Mapped[str] = mapped_column(String(20), unique=True)
+    claim_number: Mapped[str] = mapped_column(String(32), unique=True)
     policy_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("insurance_policies.id"), index=True)
     patient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("patients.id"), index=True)
     invoice_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("invoices.id"), index=True)

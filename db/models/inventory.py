@@ -73,7 +73,7 @@ class Supplier(TrackedMixin, Base):
 
     __tablename__ = "suppliers"
 
-    code: Mapped[str] = mapped_column(String(16), unique=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     contact_name: Mapped[str] = mapped_column(String(200), default="")
     phone: Mapped[str] = mapped_column(String(20), default="")
@@ -100,7 +100,7 @@ class PurchaseOrder(TrackedMixin, Base):
 
     __tablename__ = "purchase_orders"
 
-    po_number: Mapped[str] = mapped_column(String(20), unique=True)
+    po_number: Mapped[str] = mapped_column(String(32), unique=True)
     supplier_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("suppliers.id"), index=True)
     order_date: Mapped[date]
     expected_date: Mapped[date | None]
@@ -151,7 +151,7 @@ class GoodsReceiptNote(TrackedMixin, Base):
 
     __tablename__ = "goods_receipt_notes"
 
-    grn_number: Mapped[str] = mapped_column(String(20), unique=True)
+    grn_number: Mapped[str] = mapped_column(String(32), unique=True)
     po_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("purchase_orders.id"), index=True)
     supplier_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("suppliers.id"), index=True)
     received_date: Mapped[date]
@@ -259,7 +259,7 @@ class StockAdjustment(TrackedMixin, Base):
 
     __tablename__ = "stock_adjustments"
 
-    code: Mapped[str] = mapped_column(String(20), unique=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
     item_kind: Mapped[str] = mapped_column(String(16))
     medicine_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("medicines.id"), index=True)
     batch_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("medicine_batches.id"), index=True)
@@ -292,7 +292,7 @@ class CycleCount(TrackedMixin, Base):
 
     __tablename__ = "cycle_counts"
 
-    code: Mapped[str] = mapped_column(String(20), unique=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
     scheduled_date: Mapped[date]
     started_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.base import (
@@ -123,7 +123,15 @@ class MedicineBatch(TrackedMixin, Base):
         *non_negative("quantity_on_hand", "cost_price_paise", "mrp_paise", "sale_price_paise"),
         CheckConstraint("sale_price_paise <= mrp_paise", name="sale_price_within_mrp"),
         CheckConstraint("length(batch_number) > 0", name="batch_number_not_empty"),
-        Index("ix_medicine_batches_medicine_id_expiry_date", "medicine_id", "expiry_date"),
+        # FEFO and the stock summary read (medicine, expiry, on hand) of live batches from this index alone
+        Index(
+            "ix_medicine_batches_live_stock",
+            "medicine_id",
+            "expiry_date",
+            "quantity_on_hand",
+            sqlite_where=text("deleted_at IS NULL"),
+            postgresql_where=text("deleted_at IS NULL"),
+        ),
     )
 
 
