@@ -298,3 +298,25 @@ def test_the_server_checks_the_authors_right_to_write_every_table(lab: Lab, monk
     reasons = {r[0] for r in lab.central("SELECT reason FROM sync_conflicts WHERE reason LIKE 'refused:%'")}
     assert "refused: no signed-in user made this change of patients" in reasons
     assert "refused: its author holds no right that writes doctor_schedules" in reasons
+
+
+def test_a_new_users_first_sign_in_before_the_sync_keeps_their_account_whole(lab: Lab) -> None:
+    """A sign-in is bookkeeping of this PC, not an edit of the user: it leaves who and when the row was last
+    edited alone and queues nothing. (It used to stamp the user as the row's last editor, so the server put the
+    row off until it learnt her key, and applied her role link without her: refused by the foreign key.)"""
+    a = lab.founder
+    admin = signed_in_admin(a)
+    clerk = create_user(admin, UserInput("clerk7@sunrise.example.in", "Anita Clerk", RECEPTION_PASSWORD,
+                                         ["Receptionist"], must_change_password=False))  # fmt: skip
+    with a.engine.connect() as conn:
+        before = conn.execute(select(User.updated_at, User.updated_by_id).where(User.id == clerk.id)).one()
+    assert signs_in(a, "clerk7@sunrise.example.in", RECEPTION_PASSWORD)
+    with a.engine.connect() as conn:
+        after = conn.execute(select(User.updated_at, User.updated_by_id, User.last_login_at)
+                             .where(User.id == clerk.id)).one()  # fmt: skip
+    assert tuple(after[:2]) == tuple(before) and after[2] is not None
+    conflicts = lab.central("SELECT count(*) FROM sync_conflicts")
+    lab.sync(a)
+    assert lab.central(f"SELECT count(*) FROM users WHERE id = '{clerk.id}'") == [(1,)]
+    assert lab.central(f"SELECT count(*) FROM user_roles WHERE user_id = '{clerk.id}'") == [(1,)]
+    assert lab.central("SELECT count(*) FROM sync_conflicts") == conflicts

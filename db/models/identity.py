@@ -27,9 +27,11 @@ class User(TrackedMixin, Base):
     phone: Mapped[str] = mapped_column(String(20), default="")
     password_hash: Mapped[str] = mapped_column(String(100))
     status: Mapped[str] = mapped_column(String(16), default="active")
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None]
-    last_login_at: Mapped[datetime | None]
+    # sign-in bookkeeping of this PC (``info["local"]``): not an edit of the user (updated_at/by stay as they
+    # are) and never synced (``hms_desktop.sync.policy.LOCAL_COLUMNS``)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, info={"local": True})
+    locked_until: Mapped[datetime | None] = mapped_column(info={"local": True})
+    last_login_at: Mapped[datetime | None] = mapped_column(info={"local": True})
     password_changed_at: Mapped[datetime | None]
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
 

@@ -160,6 +160,13 @@ def _audited(objects: Iterable[Any]) -> list[Any]:
     return [o for o in objects if getattr(o, "__tablename__", None) and o.__tablename__ not in NOT_AUDITED]
 
 
+def _bookkeeping_only(obj: Any, new: Mapping[str, Any]) -> bool:
+    """Only columns the model marks ``info["local"]`` changed (a sign-in's bookkeeping on ``users``): recorded
+    in the trail, but not an edit of the row, so who and when it was last edited stay, and sync sends nothing."""
+    columns = obj.__table__.columns
+    return all(k in columns and columns[k].info.get("local") for k in new)
+
+
 def before_flush(session: Session, flush_context: UOWTransaction, instances: object) -> None:
     tx: Transaction | None = session.info.get("hms_tx")
     if tx is None:
@@ -195,10 +202,11 @@ def before_flush(session: Session, flush_context: UOWTransaction, instances: obj
         if not new:
             continue
         if hasattr(obj, "updated_by_id"):
-            obj.updated_by_id = user_id
-            obj.updated_at = now
-            # in the UPDATE even when it equals the old value: left out, the column's onupdate would stamp the
-            # machine's clock instead of the service's
+            if not _bookkeeping_only(obj, new):
+                obj.updated_by_id = user_id
+                obj.updated_at = now
+            # always in the UPDATE (the new stamp, or the old one kept): left out, even when unchanged, the
+            # column's onupdate would stamp the machine's clock
             flag_modified(obj, "updated_at")
         action = "delete" if "deleted_at" in new and new["deleted_at"] is not None else "update"
         _append(session, tx, action, obj.__tablename__, obj.id, _patient_of(obj), old, new, "success", None, None)

@@ -52,6 +52,9 @@ def _table(obj: Any) -> str | None:
     return name if name is not None and pushable(name) else None
 
 
+EDIT_STAMPS = frozenset({"updated_at", "updated_by_id"})
+
+
 def _synced_change(session: Session, obj: Any, name: str) -> bool:
     """Whether a dirty row changed a column that syncs (a sign-in's bookkeeping on ``users`` does not)."""
     if not session.is_modified(obj, include_collections=False):
@@ -60,7 +63,8 @@ def _synced_change(session: Session, obj: Any, name: str) -> bool:
     if not local:
         return True
     state_ = inspect(obj)
-    return any(a.key not in local and a.history.has_changes() for a in state_.attrs)
+    # who and when last edited are stamps of an edit, not one: the audit trail keeps updated_at in every UPDATE
+    return any(a.key not in local and a.key not in EDIT_STAMPS and a.history.has_changes() for a in state_.attrs)
 
 
 def stamp(session: Session, flush_context: UOWTransaction, instances: object) -> None:

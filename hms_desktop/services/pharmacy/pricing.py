@@ -26,7 +26,18 @@ from hms_desktop.settings import current_hospital
 
 
 def gst_rate_on(session: Session, medicine: Medicine, on: date) -> int:
-    """The GST rate (basis points) of ``medicine`` on the local date ``on`` (see the module's rules)."""
+    """The GST rate (basis points) of ``medicine`` on the local date ``on`` (see the module's rules).
+
+    Remembered for the rest of the transaction (a session lives for one): a dispensing of many lines or a
+    50-line receipt asks once per HSN code and day."""
+    memo: dict[tuple[str, int, date], int] = session.info.setdefault("hms_gst_rates", {})
+    key = (medicine.hsn_code or "", int(medicine.gst_rate_basis_points), on)
+    if key not in memo:
+        memo[key] = _rate_on(session, medicine, on)
+    return memo[key]
+
+
+def _rate_on(session: Session, medicine: Medicine, on: date) -> int:
     rules = session.execute(
         select(TaxConfiguration.hsn_sac_code, TaxConfiguration.rate_basis_points).where(
             TaxConfiguration.hospital_id == current_hospital(session).id,

@@ -312,7 +312,10 @@ def screen(conn: Connection, ws_id: uuid.UUID, batch: Batch, secret: bytes) -> V
     verdict = Verdict()
     base = founder_base(conn, ws_id, batch)
     access = _Access(conn, batch.claims, secret)
-    for change in sorted(batch.changes, key=lambda c: c.table.rank):
+    # who may do what first (users, their roles, the roles' permissions, in foreign-key order), then the rest:
+    # a user made in this batch, with a role, may already have made other changes in it (a pharmacist created
+    # at the counter dispenses before the PC syncs); the changes are applied in foreign-key order either way
+    for change in sorted(batch.changes, key=lambda c: (c.table.name not in ACCESS, c.table.rank)):
         name = change.table.name
         if base is not None and change.hlc == base:
             verdict.accepted.append(change)
