@@ -2,7 +2,8 @@
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python -m ui.screenshots [docs/screenshots]
 
-The pictures in the README come from this command, so they show the application as it is.
+The pictures in the README come from this command, so they show the application as it is, on the demo clinic
+at 10:00 on a Monday (a fixed clock: the same pictures whenever it runs).
 """
 
 from __future__ import annotations
@@ -35,6 +36,10 @@ def settle(app: QApplication, seconds: float = 0.8) -> None:
 
 
 def main(out: str = "docs/screenshots") -> list[Path]:
+    from dataclasses import replace
+    from datetime import UTC, datetime
+
+    from hms_desktop.clock import FixedClock
     from hms_desktop.demo import ADMIN, open_demo
     from hms_desktop.services.reception.doctors import list_doctors
     from hms_desktop.services.reception.queue import queue_for
@@ -54,8 +59,12 @@ def main(out: str = "docs/screenshots") -> list[Path]:
     target.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     with tempfile.TemporaryDirectory() as tmp:
-        store = open_demo(StorePaths(Path(tmp) / "demo"))
+        # a Monday morning in Bengaluru, whenever this runs: the doctors are in, the queue is live, a prescription
+        # waits at the pharmacy
+        clock = FixedClock(datetime(2026, 11, 30, 4, 30, tzinfo=UTC))
+        store = open_demo(StorePaths(Path(tmp) / "demo"), clock=clock)
         session = AppSession.open(store)
+        session.base = replace(session.base, clock=clock)
 
         def save(widget: QWidget, name: str) -> None:
             settle(app)
@@ -90,6 +99,11 @@ def main(out: str = "docs/screenshots") -> list[Path]:
             if key == "lab":
                 settle(app)
                 widget.worklist.table.selectRow(0)
+            if key == "pharmacy":
+                settle(app)
+                widget.list.selectRow(0)  # the prescription the doctor sent, with FEFO's plan
+            if key == "inventory":
+                widget.pages["Stock"].search.setText("dolo")
             tabs = getattr(widget, "tabs", None)
             if tabs is not None:
                 for tab in range(tabs.count()):

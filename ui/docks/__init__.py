@@ -29,6 +29,9 @@ DOCKS: tuple[DockSpec, ...] = (
     DockSpec("doctor", "Doctor", ("clinical.consult", "clinical.vitals"), "ui.docks.doctor.widget:DoctorDock"),
     DockSpec("pharmacy", "Pharmacy", ("pharmacy.dispense",), "ui.docks.pharmacy.widget:PharmacyDock"),
     DockSpec(
+        "inventory", "Inventory", ("inventory.view", "pharmacy.catalog"), "ui.docks.inventory.widget:InventoryDock"
+    ),
+    DockSpec(
         "admin",
         "Admin",
         ("users.manage", "roles.manage", "settings.manage", "doctors.manage", "sync.manage"),

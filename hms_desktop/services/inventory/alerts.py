@@ -44,6 +44,8 @@ class ExpiryAlert:
     quantity: int  # units on hand
     location: str
     days_to_expiry: int  # negative once expired
+    unit: str = "unit"  # the medicine's selling unit (the quantity's)
+    pack_size: int = 1  # units in a pack
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -54,6 +56,7 @@ class ReorderAlert:
     unit: str
     on_hand: int  # units in unexpired batches
     reorder_level: int
+    pack_size: int = 1  # units in a pack
 
     @property
     def short_by(self) -> int:
@@ -103,18 +106,18 @@ def stock_alerts(ctx: Context) -> StockAlerts:
         today = local_today(clinic_settings(session), ctx.clock)
         three, six, twelve = (add_months(today, n) for n in (3, 6, 12))
         batches = session.execute(
-            select(MedicineBatch, Medicine.name, Medicine.strength)
+            select(MedicineBatch, Medicine.name, Medicine.strength, Medicine.unit, Medicine.pack_size)
             .join(Medicine, Medicine.id == MedicineBatch.medicine_id)
             .where(MedicineBatch.deleted_at.is_(None), Medicine.deleted_at.is_(None))
             .where(MedicineBatch.quantity_on_hand > 0, MedicineBatch.expiry_date <= twelve)
             .order_by(MedicineBatch.expiry_date, Medicine.name, MedicineBatch.batch_number)
         )
         bands: dict[str, list[ExpiryAlert]] = {"expired": [], "3": [], "6": [], "12": []}
-        for b, name, strength in batches:
+        for b, name, strength, unit, pack in batches:
             alert = ExpiryAlert(
                 medicine_id=b.medicine_id, medicine_name=name, strength=strength, batch_id=b.id,
                 batch_number=b.batch_number, expiry_date=b.expiry_date, quantity=b.quantity_on_hand,
-                location=b.location, days_to_expiry=(b.expiry_date - today).days,
+                location=b.location, days_to_expiry=(b.expiry_date - today).days, unit=unit, pack_size=pack,
             )  # fmt: skip
             e = b.expiry_date
             band = "expired" if e < today else "3" if e <= three else "6" if e <= six else "12"
@@ -124,17 +127,28 @@ def stock_alerts(ctx: Context) -> StockAlerts:
             func.sum(case((MedicineBatch.expiry_date >= today, MedicineBatch.quantity_on_hand), else_=0)), 0
         )
         low = session.execute(
-            select(Medicine.id, Medicine.name, Medicine.strength, Medicine.unit, Medicine.reorder_level, unexpired)
+            select(
+                Medicine.id,
+                Medicine.name,
+                Medicine.strength,
+                Medicine.unit,
+                Medicine.pack_size,
+                Medicine.reorder_level,
+                unexpired,
+            )
             .outerjoin(
                 MedicineBatch, and_(MedicineBatch.medicine_id == Medicine.id, MedicineBatch.deleted_at.is_(None))
             )
             .where(Medicine.deleted_at.is_(None), Medicine.is_active.is_(True), Medicine.reorder_level > 0)
-            .group_by(Medicine.id, Medicine.name, Medicine.strength, Medicine.unit, Medicine.reorder_level)
+            .group_by(
+                Medicine.id, Medicine.name, Medicine.strength, Medicine.unit, Medicine.pack_size, Medicine.reorder_level
+            )
             .having(unexpired < Medicine.reorder_level)
         )
         reorder = sorted(
-            (ReorderAlert(medicine_id=i, medicine_name=n, strength=s, unit=u, reorder_level=level, on_hand=int(have))
-             for i, n, s, u, level, have in low),
+            (ReorderAlert(medicine_id=i, medicine_name=n, strength=s, unit=u, reorder_level=level, on_hand=int(have),
+                          pack_size=pack)
+             for i, n, s, u, pack, level, have in low),
             key=lambda a: (-a.short_by, a.medicine_name),
         )  # fmt: skip
 

@@ -11,7 +11,8 @@ medicine (``pharmacy.view``). Reads only.
   or generic name as ``search_medicines`` finds them (the per-process word index of ``medicine_index``, kept
   fresh by the change broadcast), re-read from the table with their stock in one grouped query.
 - ``batches_of``: FEFO order (expiry, then batch number); batches with nothing left only when asked.
-- ``stock_summary``: every active medicine, by brand, from one grouped query.
+- ``stock_summary``: every active medicine, by brand, from one grouped query (``inactive=True``: the retired
+  ones instead, so the catalogue screen can bring one back).
 """
 
 from __future__ import annotations
@@ -79,6 +80,7 @@ class StockLine:
     expired: int
     reorder_level: int
     below_reorder: bool
+    is_active: bool = True
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -229,8 +231,9 @@ def batches_of(ctx: Context, medicine_id: uuid.UUID, *, include_empty: bool = Fa
 
 
 @requires("pharmacy.view")
-def stock_summary(ctx: Context) -> list[StockLine]:
-    """Every active medicine with its unexpired and expired stock and reorder flag, by brand."""
+def stock_summary(ctx: Context, *, inactive: bool = False) -> list[StockLine]:
+    """Every active medicine (``inactive``: every inactive one) with its unexpired and expired stock and reorder
+    flag, by brand."""
     with ctx.transaction(readonly=True) as tx:
         stock = _stock_of(clinic_today(tx)).subquery()
         rows = tx.session.execute(
@@ -238,7 +241,7 @@ def stock_summary(ctx: Context) -> list[StockLine]:
                    Medicine.form, Medicine.unit, Medicine.pack_size, Medicine.category, Medicine.schedule,
                    Medicine.reorder_level, func.coalesce(stock.c.on_hand, 0), func.coalesce(stock.c.expired, 0))
             .outerjoin(stock, stock.c.medicine_id == Medicine.id)
-            .where(Medicine.is_active.is_(True), Medicine.deleted_at.is_(None))
+            .where(Medicine.is_active.is_(not inactive), Medicine.deleted_at.is_(None))
             .order_by(Medicine.name, Medicine.strength, Medicine.code)
         )  # fmt: skip
         return [
@@ -257,6 +260,7 @@ def stock_summary(ctx: Context) -> list[StockLine]:
                 expired=int(expired),
                 reorder_level=reorder,
                 below_reorder=int(on_hand) < reorder,
+                is_active=not inactive,
             )  # fmt: skip
             for mid, code, name, generic, strength, form, unit, pack, cat, sched, reorder, on_hand, expired in rows
         ]

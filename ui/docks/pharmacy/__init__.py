@@ -1,1 +1,1 @@
-"""The Pharmacy dock (the to-dispense list until the pharmacy module brings dispensing)."""
+"""The Pharmacy dock: to dispense (FEFO, the scanner), the counter, returns, the H1 register, stock alerts."""
