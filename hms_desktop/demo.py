@@ -17,7 +17,7 @@ from db.models.scheduling import Appointment
 from hms_desktop.clinic_setup import create_clinic
 from hms_desktop.clock import Clock
 from hms_desktop.context import Actor, Context
-from hms_desktop.demo_clinical import lab_orders_for_queue, seed_clinical, vitals_for_queue
+from hms_desktop.demo_clinical import lab_orders_for_queue, prescription_for_pharmacy, seed_clinical, vitals_for_queue
 from hms_desktop.runtime import context_for
 from hms_desktop.services.admin.clinic_time import clinic_today
 from hms_desktop.services.admin.setup import AdminInput, HospitalInput
@@ -171,3 +171,18 @@ def ensure_today(ctx: Context) -> None:
     queues = [queue_for(ctx, d.id) for d in doctors]
     if queues:
         lab_orders_for_queue(ctx, max(queues, key=lambda q: len(q.waiting)))
+        prescription_for_pharmacy(ctx, _as_user(ctx, doctors[0].user_id), queues[0])
+
+
+def _as_user(ctx: Context, user_id: object) -> Context:
+    """``ctx`` acting as a demo user, with the permissions of their roles (the prescriber must be the doctor)."""
+    from dataclasses import replace
+
+    from db.models.identity import User
+    from hms_desktop.security.actors import load_actor
+
+    with ctx.transaction(readonly=True) as tx:
+        user = tx.session.get(User, user_id)
+        assert user is not None
+        actor = load_actor(tx.session, user)
+    return replace(ctx, actor=actor)

@@ -1,5 +1,6 @@
-"""The demo clinic's consultation room: the medicine and lab catalogues, a nurse and two lab technicians, shared
-prescription templates, and the vitals of the patients waiting today (so a doctor who signs in sees them)."""
+"""The demo clinic's consultation room: the medicine and lab catalogues, a nurse, two lab technicians, a pharmacist
+and an inventory manager, shared prescription templates, the vitals of the patients waiting today (so a doctor who
+signs in sees them) and this morning's first prescription sent to the pharmacy (so the pharmacist has one)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from hms_desktop.services.admin.users import UserInput, create_user
 from hms_desktop.services.clinical.lab_catalog import load_demo_lab_tests, search_lab_tests
 from hms_desktop.services.clinical.lab_orders import order_lab_tests
 from hms_desktop.services.clinical.medicine_search import load_demo_catalog, search_medicines
-from hms_desktop.services.clinical.prescription_input import PrescriptionItemInput
+from hms_desktop.services.clinical.prescription_input import PrescriptionInput, PrescriptionItemInput
+from hms_desktop.services.clinical.prescriptions import save_prescription, send_to_pharmacy
 from hms_desktop.services.clinical.rx_templates import save_template
 from hms_desktop.services.clinical.vitals import VitalsInput, latest_vitals, record_vitals
 from hms_desktop.services.reception.queue import QueueView
@@ -20,6 +22,8 @@ STAFF = (
     ("nurse@demo.hms.in", "Lata Pillai", "Nurse"),
     ("lab@demo.hms.in", "Ravi Shankar", "Lab Technician"),
     ("lab2@demo.hms.in", "Sunita Rao", "Lab Technician"),
+    ("pharmacy@demo.hms.in", "Farida Khan", "Pharmacist"),
+    ("stock@demo.hms.in", "Imran Sheikh", "Inventory Manager"),
 )
 STAFF_PASSWORD = "Tulsi-Leaf-2026"
 
@@ -102,3 +106,20 @@ def lab_orders_for_queue(ctx: Context, view: QueueView) -> None:
     for entry, (code, priority) in zip(view.waiting[:2], (("CBC", "routine"), ("FBS", "urgent")), strict=False):
         test = next(t for t in search_lab_tests(ctx, code) if t.code == code)
         order_lab_tests(ctx, entry.patient_id, [test.id], appointment_id=entry.appointment_id, priority=priority)
+
+
+def prescription_for_pharmacy(ctx: Context, doctor_ctx: Context, view: QueueView) -> None:
+    """The patient the doctor is seeing has been prescribed (fever, with an H1 antibiotic) and sent to the pharmacy."""
+    entry = view.serving
+    if entry is None:
+        return
+    lines = []
+    for brand, dose, freq, days in (("Dolo 650", "1 tab", "1-1-1", 3), ("Taxim-O 200", "1 tab", "1-0-1", 5)):
+        hit = next(h for h in search_medicines(ctx, brand) if h.brand == brand)
+        lines.append(PrescriptionItemInput(medicine_id=hit.id, medicine_name=hit.brand, generic_name=hit.generic_name,
+                                           strength=hit.strength, dosage=dose, frequency=freq, duration_days=days,
+                                           food_timing="after_food"))  # fmt: skip
+    data = PrescriptionInput(patient_id=entry.patient_id, items=lines, appointment_id=entry.appointment_id,
+                             diagnosis="Acute pharyngitis", advice="Warm saline gargles.")  # fmt: skip
+    rx = save_prescription(doctor_ctx, data)
+    send_to_pharmacy(doctor_ctx, rx.id)

@@ -227,7 +227,7 @@ class StockMovement(LedgerMixin, Base):
 
     item_kind: Mapped[str] = mapped_column(String(16))
     medicine_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("medicines.id"), index=True)
-    batch_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("medicine_batches.id"), index=True)
+    batch_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("medicine_batches.id"))  # ix_..._batch_ledger
     optical_product_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("optical_products.id"), index=True)
     movement_type: Mapped[str] = mapped_column(String(20))
     quantity_delta: Mapped[int] = mapped_column(Integer)
@@ -251,6 +251,8 @@ class StockMovement(LedgerMixin, Base):
             name="outbound_removes",
         ),
         Index("ix_stock_movements_reference", "reference_type", "reference_id"),
+        # a batch's ledger sum from the index alone (stock.move, pull recomputes, hms check, shortfalls)
+        Index("ix_stock_movements_batch_ledger", "batch_id", "quantity_delta"),
     )
 
 
