@@ -107,8 +107,8 @@ def _act(books: Books, action: tuple[Any, ...]) -> None:
     elif kind == "dispense":
         _, which, units = action
         before = _batches(pharmacist)
-        data = DispenseInput(patient_id=d.pd.rx.day.patient.id,
-                             lines=[DispenseLine(medicine_id=d.med(BRANDS[int(which)]), quantity=int(units))])  # fmt: skip
+        line = DispenseLine(medicine_id=d.med(BRANDS[int(which)]), quantity=int(units))
+        data = DispenseInput(patient_id=d.pd.rx.day.patient.id, lines=[line])
         sale = dispense(pharmacist, data, request_id=uuid.uuid4())
         _check_fefo(sale, before, today)
         books.sales.append(sale)
@@ -125,8 +125,9 @@ def _act(books: Books, action: tuple[Any, ...]) -> None:
         if not batches or change == 0:
             return
         batch = batches[int(pick) % len(batches)]
-        adj = request_adjustment(manager, AdjustmentInput(batch_id=batch, quantity_change=int(change),
-                                 reason="count_correction", reason_text="shelf recounted"), request_id=uuid.uuid4())  # fmt: skip
+        asked = AdjustmentInput(batch_id=batch, quantity_change=int(change), reason="count_correction",
+                                reason_text="shelf recounted")  # fmt: skip
+        adj = request_adjustment(manager, asked, request_id=uuid.uuid4())
         approve_adjustment(checker, adj.id)
     elif kind == "count":
         _, which, physical = action
