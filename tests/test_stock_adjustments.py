@@ -53,7 +53,11 @@ def written(ctx: Context) -> dict[str, int]:
 
 def movements_of(ctx: Context, batch_id: uuid.UUID) -> list[StockMovement]:
     with ctx.transaction(readonly=True) as tx:
-        query = select(StockMovement).where(StockMovement.batch_id == batch_id).order_by(StockMovement.created_at)
+        query = (  # ids are time-ordered (uuid7): the order of two movements at one instant of a fixed clock
+            select(StockMovement)
+            .where(StockMovement.batch_id == batch_id)
+            .order_by(StockMovement.created_at, StockMovement.id)
+        )
         return list(tx.session.scalars(query))
 
 
