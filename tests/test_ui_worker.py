@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 from hms_desktop.errors import ValidationError
-from ui.qt import QWidget
+from ui.qt import QWidget, isValid
 from ui.worker import error_text, run
 
 
@@ -91,3 +91,23 @@ def test_a_result_for_a_closed_window_is_dropped(qtbot: Any) -> None:
     gate.set()
     qtbot.waitUntil(worker().idle, timeout=5000)
     assert shown == [], "the callback of a deleted widget is not called"
+
+
+def test_a_background_result_is_not_handed_to_a_widget_closed_meanwhile(qtbot: Any) -> None:
+    """A search or a list refreshing itself, its screen closed (signed out) before the answer came: the answer is
+    dropped, never handed to a deleted widget (which raised 'Internal C++ object already deleted')."""
+    from ui.qt import QApplication
+    from ui.worker import background, worker
+
+    release = threading.Event()
+    asked, kept = QWidget(), QWidget()
+    qtbot.addWidget(kept)
+    got: list[str] = []
+    background(asked, lambda: release.wait(5) and "for the closed one", done=got.append)
+    job = background(kept, lambda: "for the open one", done=got.append)
+    asked.deleteLater()
+    QApplication.processEvents()
+    qtbot.waitUntil(lambda: not isValid(asked), timeout=3000)
+    release.set()
+    qtbot.waitUntil(lambda: job.finished and worker().idle(), timeout=5000)
+    assert got == ["for the open one"] and job.progress is None

@@ -160,3 +160,16 @@ def show_error(parent: QWidget | None, exc: BaseException) -> None:
     from ui.qt import QMessageBox
 
     QMessageBox.warning(parent, "HMS Desktop", error_text(exc))
+
+
+def background(
+    owner: QObject | None,
+    fn: Callable[..., Any],
+    *args: Any,
+    done: Callable[[Any], None] | None = None,
+    failed: Callable[[BaseException], None] | None = None,
+) -> Job:
+    """``fn(*args)`` on the worker with no progress dialog (a list refreshing itself, a search as you type): the
+    result reaches ``done`` only while ``owner`` (the widget that asked) still exists, so a screen closed or
+    signed out meanwhile is never handed a result."""
+    return worker().submit(fn, *args, done=done, failed=failed, owner=owner if isinstance(owner, QObject) else None)

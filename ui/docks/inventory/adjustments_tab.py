@@ -51,7 +51,7 @@ from ui.qt import (
     isValid,
 )
 from ui.session import AppSession
-from ui.worker import run
+from ui.worker import background, run
 
 REASON_LABELS = {"damage": "Damage", "expiry": "Expiry write-off", "theft": "Theft",
                  "count_correction": "Count correction", "other": "Other"}  # fmt: skip
@@ -162,7 +162,7 @@ class AdjustmentsTab(LiveTab):
         self.medicine = medicine
         self.change.setSuffix(f" {plural(medicine.unit)}")
         ctx = self.session.ctx
-        run(None, lambda: batches_of(ctx, medicine.id), done=lambda found: self._batches(medicine, found))
+        background(self, lambda: batches_of(ctx, medicine.id), done=lambda found: self._batches(medicine, found))
 
     def _batches(self, medicine: MedicineStock, found: list[BatchView]) -> None:
         if not isValid(self) or self.medicine is None or self.medicine.id != medicine.id:

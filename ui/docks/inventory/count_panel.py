@@ -39,7 +39,7 @@ from ui.qt import (
     isValid,
 )
 from ui.session import AppSession
-from ui.worker import run
+from ui.worker import background, run
 
 A4_MM = (210.0, 297.0)
 SHEET_COLUMNS = ("Medicine", "Batch", "Expiry", "Location", "Counted")
@@ -126,9 +126,9 @@ class CountPanel(QWidget):
             self.cancel_reason.clear()
         ctx = self.session.ctx
         if c.status == "in_progress" and self.may_count:
-            run(None, lambda: count_sheet(ctx, c.id), done=self._sheet, failed=self._failed)
+            background(self, lambda: count_sheet(ctx, c.id), done=self._sheet, failed=self._failed)
         elif c.status == "completed":
-            run(None, lambda: count_variance(ctx, c.id), done=self._variance, failed=self._failed)
+            background(self, lambda: count_variance(ctx, c.id), done=self._variance, failed=self._failed)
         else:
             self._clear_tables()
         self._header()
@@ -291,7 +291,7 @@ class CountPanel(QWidget):
             return
         self.sent[ln.batch_id] = value
         ctx = self.session.ctx
-        run(None, lambda: record_count(ctx, c.id, ln.batch_id, value), done=self._recorded,
+        background(self, lambda: record_count(ctx, c.id, ln.batch_id, value), done=self._recorded,
             failed=lambda e: self._record_failed(ln, e))  # fmt: skip
 
     def _recorded(self, line: SheetLine) -> None:

@@ -25,7 +25,7 @@ from ui.qt import (
     isValid,
 )
 from ui.session import AppSession
-from ui.worker import run
+from ui.worker import background
 
 DEBOUNCE_MS = 150
 HITS = 12
@@ -98,7 +98,7 @@ class MedicinePicker(QWidget):
             self.hits.hide()
             return
         ctx = self.session.ctx
-        run(None, lambda: find_medicines(ctx, text, limit=HITS), done=lambda found: self._hits(text, found),
+        background(self, lambda: find_medicines(ctx, text, limit=HITS), done=lambda found: self._hits(text, found),
             failed=self._failed)  # fmt: skip
 
     def _failed(self, exc: BaseException) -> None:
@@ -128,8 +128,8 @@ class MedicinePicker(QWidget):
             text = self.edit.text().strip()
             if len(text) >= 2:
                 ctx = self.session.ctx
-                run(None, lambda: find_medicines(ctx, text, limit=HITS), done=lambda found: self._first(text, found),
-                    failed=self._failed)  # fmt: skip
+                background(self, lambda: find_medicines(ctx, text, limit=HITS),
+                           done=lambda found: self._first(text, found), failed=self._failed)  # fmt: skip
             return
         item = self.hits.currentItem()
         if item is not None:

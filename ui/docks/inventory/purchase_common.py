@@ -33,7 +33,7 @@ from ui.qt import (
     isValid,
 )
 from ui.session import AppSession
-from ui.worker import error_text, run
+from ui.worker import background, error_text
 
 KEY = Qt.ItemDataRole.UserRole
 NO_DATE = QDate(2000, 1, 1)  # an optional date picker at this date shows "none"
@@ -285,7 +285,7 @@ class WatchedTab(QWidget):
             self.dirty = True
             return
         self.busy, self.dirty = True, False
-        run(None, self.fetch, done=self._arrived, failed=self._failed_fetch)
+        background(self, self.fetch, done=self._arrived, failed=self._failed_fetch)
 
     def _arrived(self, result: Any) -> None:
         if not isValid(self):

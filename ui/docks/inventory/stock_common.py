@@ -34,7 +34,7 @@ from ui.qt import (
     isValid,
 )
 from ui.session import AppSession
-from ui.worker import error_text, run
+from ui.worker import background, error_text
 
 DEBOUNCE_MS = 150
 EXPIRED_COLOURS = ("#b00020", "#fde7e9")  # text, background
@@ -95,7 +95,7 @@ class LiveTab(QWidget):
                 self.busy = False
                 self.load_failed(error_text(exc))
 
-        run(None, lambda: fn(ctx, *args, **kw), done=done, failed=failed)
+        background(self, lambda: fn(ctx, *args, **kw), done=done, failed=failed)
 
     def load_failed(self, message: str) -> None:
         """A read was refused or failed: say so where the tab shows its state."""
@@ -234,7 +234,7 @@ class MedicineFinder(QWidget):
             self._show(text, [])
             return
         ctx = self.session.ctx
-        run(None, lambda: find_medicines(ctx, text, limit=15), done=lambda hits: self._show(text, hits))
+        background(self, lambda: find_medicines(ctx, text, limit=15), done=lambda hits: self._show(text, hits))
 
     def _show(self, text: str, hits: list[MedicineStock]) -> None:
         if not isValid(self) or text != self.edit.text().strip():

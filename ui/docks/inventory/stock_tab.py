@@ -54,7 +54,7 @@ from ui.qt import (
     isValid,
 )
 from ui.session import AppSession
-from ui.worker import run
+from ui.worker import background, run
 
 PAGE = 200
 DEBOUNCE_MS = 200
@@ -268,7 +268,9 @@ class StockTab(LiveTab):
             self.batch_title.setText("Choose a medicine to see its batches")
             return
         ctx = self.session.ctx
-        run(None, lambda: batches_of(ctx, x.id), done=lambda found: self._batches(x, found), failed=self._batch_failed)
+        background(
+            self, lambda: batches_of(ctx, x.id), done=lambda found: self._batches(x, found), failed=self._batch_failed
+        )
 
     def _batch_failed(self, exc: BaseException) -> None:
         if isValid(self):

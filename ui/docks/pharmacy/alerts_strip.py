@@ -13,7 +13,7 @@ from hms_desktop.services.inventory.alerts import StockAlerts, stock_alerts
 from ui.docks.pharmacy.common import message_of
 from ui.qt import QHBoxLayout, QLabel, QPushButton, QWidget, isValid
 from ui.session import AppSession
-from ui.worker import run
+from ui.worker import background
 
 WATCHED = ("medicine_batches", "stock_movements", "medicines")
 STYLES = {
@@ -70,7 +70,7 @@ class AlertsStrip(QWidget):
             self.dirty = True
             return
         self.busy, self.dirty = True, False
-        run(None, stock_alerts, self.session.ctx, done=self._show, failed=self._failed)
+        background(self, stock_alerts, self.session.ctx, done=self._show, failed=self._failed)
 
     def _failed(self, exc: BaseException) -> None:
         if isValid(self):

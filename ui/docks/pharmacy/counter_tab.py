@@ -38,7 +38,7 @@ from ui.qt import (
     isValid,
 )
 from ui.session import AppSession
-from ui.worker import run
+from ui.worker import background, run
 
 LINE_FIELD = re.compile(r"lines\[(\d+)\]\.(\w+)")
 WALK_IN = (
@@ -216,7 +216,7 @@ class CounterTab(QWidget):
                             else "Add a medicine: search for it or scan its pack.")  # fmt: skip
             return
         seq, facts = self.plan_seq, {x.facts.id: x.facts for x in self.lines}
-        run(None, plan_dispense, self.session.ctx, data, done=lambda plan: self._planned(seq, plan, facts),
+        background(self, plan_dispense, self.session.ctx, data, done=lambda plan: self._planned(seq, plan, facts),
             failed=lambda e: self._plan_failed(seq, e))  # fmt: skip
 
     def _planned(self, seq: int, plan: DispensePlan, facts: dict[uuid.UUID, Facts]) -> None:

@@ -52,7 +52,7 @@ from ui.qt import (
     isValid,
 )
 from ui.session import AppSession
-from ui.worker import run
+from ui.worker import background, run
 
 LINE_FIELD = re.compile(r"lines\[(\d+)\]\.(\w+)")
 COLUMNS = ["Scan", "Medicine", "Prescribed", "Dispensed", "Remaining", "Give now"]
@@ -142,7 +142,7 @@ class DispensePanel(QWidget):
             self.summary.clear()
         self.message.hide()
         self.loading = rx_id
-        run(None, load, self.session.ctx, rx_id, done=self._opened, failed=self._open_failed)
+        background(self, load, self.session.ctx, rx_id, done=self._opened, failed=self._open_failed)
 
     def _open_failed(self, exc: BaseException) -> None:
         if isValid(self):
@@ -270,7 +270,9 @@ class DispensePanel(QWidget):
         dialog.open()
 
     def _substitute(self, r: int, facts: Facts, note: str) -> None:
-        run(None, medicine_batches, self.session.ctx, facts.id, done=lambda got: self._substituted(r, note, *got))
+        background(
+            self, medicine_batches, self.session.ctx, facts.id, done=lambda got: self._substituted(r, note, *got)
+        )
 
     def _substituted(self, r: int, note: str, facts: Facts, batches: list[BatchView]) -> None:
         if not isValid(self) or r >= len(self.lines):
@@ -319,7 +321,7 @@ class DispensePanel(QWidget):
             self.plan.clear("Nothing to give now: set a quantity.", pending)
             return
         data = dispense_input(self.opened.rx, self.lines)
-        run(None, plan_dispense, self.session.ctx, data, done=lambda p: self._planned(seq, p, pending),
+        background(self, plan_dispense, self.session.ctx, data, done=lambda p: self._planned(seq, p, pending),
             failed=lambda e: self._plan_failed(seq, e))  # fmt: skip
 
     def _planned(self, seq: int, plan: DispensePlan, pending: list[tuple[str, str]]) -> None:

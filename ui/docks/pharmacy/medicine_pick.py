@@ -23,7 +23,7 @@ from ui.qt import (
     isValid,
 )
 from ui.session import AppSession
-from ui.worker import run
+from ui.worker import background
 
 DEBOUNCE_MS = 150
 
@@ -78,7 +78,7 @@ class MedicinePick(QWidget):
             self.hits.clear()
             self.hits.hide()
             return
-        run(None, find_medicines, self.session.ctx, text, done=lambda hits: self._show(text, hits),
+        background(self, find_medicines, self.session.ctx, text, done=lambda hits: self._show(text, hits),
             failed=self._failed)  # fmt: skip
 
     def _failed(self, exc: BaseException) -> None:
@@ -107,7 +107,7 @@ class MedicinePick(QWidget):
             self._debounce.stop()
             text = self.search.text().strip()
             if len(text) >= 2:
-                run(None, find_medicines, self.session.ctx, text,
+                background(self, find_medicines, self.session.ctx, text,
                     done=lambda hits: self._show_and_take(text, hits), failed=self._failed)  # fmt: skip
             return
         item = self.hits.currentItem()

@@ -24,7 +24,7 @@ from ui.qt import (
     isValid,
 )
 from ui.session import AppSession
-from ui.worker import run
+from ui.worker import background
 
 DEBOUNCE_MS = 200
 
@@ -81,7 +81,7 @@ class PatientPick(QWidget):
             self.hits.clear()
             self.hits.hide()
             return
-        run(None, search_patients, self.session.ctx, text, done=lambda page: self._show(text, page, then_take),
+        background(self, search_patients, self.session.ctx, text, done=lambda page: self._show(text, page, then_take),
             failed=self._failed)  # fmt: skip
 
     def _failed(self, exc: BaseException) -> None:

@@ -17,7 +17,7 @@ from ui import clinic_time
 from ui.docks.pharmacy.common import cell, day_text, label, message_of, table
 from ui.qt import QComboBox, QDateEdit, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget, isValid
 from ui.session import AppSession
-from ui.worker import run
+from ui.worker import background, run
 
 A4_LANDSCAPE_MM = (297.0, 210.0)
 WATCHED = ("schedule_register",)
@@ -92,7 +92,7 @@ class RegisterTab(QWidget):
             self.dirty = True
             return
         self.busy, self.dirty = True, False
-        run(None, schedule_register, self.session.ctx, *self.period(), done=self._show, failed=self._failed)
+        background(self, schedule_register, self.session.ctx, *self.period(), done=self._show, failed=self._failed)
 
     def _failed(self, exc: BaseException) -> None:
         if isValid(self):

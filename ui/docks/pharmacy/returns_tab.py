@@ -46,7 +46,7 @@ from ui.qt import (
     isValid,
 )
 from ui.session import AppSession
-from ui.worker import run
+from ui.worker import background, run
 
 WATCHED = ("pharmacy_dispensing", "pharmacy_dispensing_items", "pharmacy_returns", "charges")
 STATUS = {"dispensed": "dispensed", "partially_returned": "part returned", "returned": "returned"}
@@ -159,7 +159,7 @@ class ReturnsTab(QWidget):
             self.dirty = True
             return
         self.dirty = False
-        run(None, history, self.session.ctx, p.id, self.session.can("billing.view"),
+        background(self, history, self.session.ctx, p.id, self.session.can("billing.view"),
             done=partial(self._history, p.id), failed=self._failed)  # fmt: skip
 
     def _history(self, patient_id: uuid.UUID, found: History) -> None:

@@ -13,7 +13,7 @@ from ui import clinic_time
 from ui.docks.pharmacy.common import cell, message_of, table
 from ui.qt import QLabel, QVBoxLayout, QWidget, Signal, isValid
 from ui.session import AppSession
-from ui.worker import run
+from ui.worker import background
 
 WATCHED = (
     "prescriptions",
@@ -73,7 +73,7 @@ class RxList(QWidget):
             self.dirty = True
             return
         self.busy, self.dirty = True, False
-        run(None, to_dispense, self.session.ctx, done=self._show, failed=self._failed)
+        background(self, to_dispense, self.session.ctx, done=self._show, failed=self._failed)
 
     def _failed(self, exc: BaseException) -> None:
         if isValid(self):

@@ -14,7 +14,7 @@ from hms_desktop.services.pharmacy.dispensing import ScanHit, scan_pack
 from ui.docks.pharmacy.common import message_of
 from ui.qt import QLineEdit, QWidget, Signal, isValid
 from ui.session import AppSession
-from ui.worker import run
+from ui.worker import background
 
 TIP = "Scan a pack's barcode or type it and press Enter"
 
@@ -48,7 +48,7 @@ class ScanField(QLineEdit):
         if not code:
             return
         self.clear()  # ready for the next pack while this one is looked up
-        run(None, look_up, self.session.ctx, code, done=self._found, failed=self._failed)
+        background(self, look_up, self.session.ctx, code, done=self._found, failed=self._failed)
 
     def _found(self, scanned: Scanned) -> None:
         if isValid(self):
