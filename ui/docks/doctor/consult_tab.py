@@ -33,7 +33,7 @@ from ui.qt import (
     QWidget,
 )
 from ui.session import AppSession
-from ui.worker import run
+from ui.worker import background, run
 
 DEBOUNCE_MS = 120
 QUICK_FOLLOW_UPS = (("3 days", 3), ("1 week", 7), ("2 weeks", 14), ("1 month", 30))
@@ -167,7 +167,7 @@ class ConsultTab(QWidget):
             self.dx_hits.clear()
             self.dx_hits.hide()
             return
-        run(None, search_icd10, self.session.ctx, text, done=lambda hits: self._hits(text, hits))
+        background(self, search_icd10, self.session.ctx, text, done=lambda hits: self._hits(text, hits))
 
     def _hits(self, text: str, hits: list[Icd10Entry]) -> None:
         if text != self.dx_search.text().strip():

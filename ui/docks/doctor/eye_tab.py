@@ -57,7 +57,7 @@ from ui.qt import (
     isValid,
 )
 from ui.session import AppSession
-from ui.worker import run
+from ui.worker import background, run
 
 A5_MM = (148.0, 210.0)
 EYES = (("right", "R (OD)"), ("left", "L (OS)"))
@@ -328,7 +328,7 @@ class EyeTab(QWidget):
             return
         self.busy, self.dirty = True, False
         pid = self.visit.patient_id
-        run(None, eye_prescriptions_for, self.session.ctx, pid, done=lambda rows: self._history(pid, rows),
+        background(self, eye_prescriptions_for, self.session.ctx, pid, done=lambda rows: self._history(pid, rows),
             failed=self._history_failed)  # fmt: skip
 
     def _history_failed(self, _exc: BaseException) -> None:

@@ -11,7 +11,7 @@ from hms_desktop.services.clinical.vitals import VitalsView, latest_vitals
 from ui import clinic_time
 from ui.qt import QLabel, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 from ui.session import AppSession
-from ui.worker import run
+from ui.worker import background
 
 SEX = {"M": "Male", "F": "Female", "O": "Other", "U": ""}
 WATCHED = (
@@ -132,9 +132,9 @@ class PatientPanel(QWidget):
             self.history.clear()
             return
         pid = self.patient_id
-        run(None, patient_header, self.session.ctx, pid, done=lambda h: self._header(pid, h))
-        run(None, latest_vitals, self.session.ctx, pid, done=lambda v: self._vitals(pid, v))
-        run(None, patient_history, self.session.ctx, pid, done=lambda vs: self._history(pid, vs))
+        background(self, patient_header, self.session.ctx, pid, done=lambda h: self._header(pid, h))
+        background(self, latest_vitals, self.session.ctx, pid, done=lambda v: self._vitals(pid, v))
+        background(self, patient_history, self.session.ctx, pid, done=lambda vs: self._history(pid, vs))
 
     def _header(self, pid: Any, h: PatientHeader) -> None:
         if pid != self.patient_id:

@@ -40,7 +40,7 @@ from ui.qt import (
     isValid,
 )
 from ui.session import AppSession
-from ui.worker import error_text, run
+from ui.worker import background, error_text, run
 
 DEBOUNCE_MS = 150
 A4_MM = (210.0, 297.0)
@@ -246,7 +246,9 @@ class LabTab(QWidget):
             return
         self.busy, self.dirty = True, False
         pid = self.visit.patient_id
-        run(None, lab_orders_for, self.session.ctx, pid, done=lambda o: self._orders(pid, o), failed=self._list_failed)
+        background(
+            self, lab_orders_for, self.session.ctx, pid, done=lambda o: self._orders(pid, o), failed=self._list_failed
+        )
 
     def _list_failed(self, exc: BaseException) -> None:
         if isValid(self):
@@ -303,7 +305,7 @@ class LabTab(QWidget):
             self.hits.hide()
             self.hits_shown, self.hits_for = [], text
             return
-        run(None, search_lab_tests, self.session.ctx, text, done=lambda hits: self._hits(text, hits))
+        background(self, search_lab_tests, self.session.ctx, text, done=lambda hits: self._hits(text, hits))
 
     def _hits(self, text: str, hits: list[LabTestView]) -> None:
         if not isValid(self) or text != self.search.text():

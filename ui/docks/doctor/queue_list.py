@@ -21,7 +21,7 @@ from ui.qt import (
     Signal,
 )
 from ui.session import AppSession
-from ui.worker import run
+from ui.worker import background, run
 
 WATCHED = ("appointment_queue", "appointments", "patients", "consultations")
 STATUS = {"waiting": "Waiting", "called": "Called", "in_consultation": "In room", "skipped": "Skipped"}
@@ -100,7 +100,7 @@ class DoctorQueue(QWidget):
             self.dirty = True  # fetched when this one is back, or when shown
             return
         self.busy, self.dirty = True, False
-        run(None, queue.queue_for, self.session.ctx, self.doctor_id, done=self._show, failed=self._failed)
+        background(self, queue.queue_for, self.session.ctx, self.doctor_id, done=self._show, failed=self._failed)
 
     def _failed(self, _exc: BaseException) -> None:
         self.busy = False

@@ -51,7 +51,7 @@ from ui.qt import (
     QWidget,
 )
 from ui.session import AppSession
-from ui.worker import run
+from ui.worker import background, run
 
 DEBOUNCE_MS = 120
 COLUMNS = ("Medicine", "Generic", "Strength", "Dose", "Frequency", "Days", "Food", "Instructions", "Qty")
@@ -240,7 +240,7 @@ class RxTab(QWidget):
             self.hits.clear()
             self.hits.hide()
             return
-        run(None, search_medicines, self.session.ctx, text, done=lambda hits: self._hits(text, hits))
+        background(self, search_medicines, self.session.ctx, text, done=lambda hits: self._hits(text, hits))
 
     def _hits(self, text: str, hits: list[MedicineHit]) -> None:
         if text != self.search.text().strip():

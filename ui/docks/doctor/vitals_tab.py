@@ -54,7 +54,7 @@ from ui.qt import (
     isValid,
 )
 from ui.session import AppSession
-from ui.worker import run
+from ui.worker import background, run
 
 WATCHED = ("vitals", "patient_allergies")
 KIND_LABELS = {"medicine": "Medicine", "drug_class": "Drug class", "food": "Food", "other": "Other"}
@@ -239,7 +239,7 @@ class VitalsTab(QWidget):
         box.addLayout(columns, 1)
         session.changes.changed.connect(self.on_changes)
         if session.can("doctors.view"):
-            run(None, list_doctors, session.ctx, done=self._doctors, failed=lambda _e: None)
+            background(self, list_doctors, session.ctx, done=self._doctors, failed=lambda _e: None)
         self.set_visit(None)
 
     @staticmethod
@@ -313,7 +313,7 @@ class VitalsTab(QWidget):
             return
         self.busy, self.dirty = True, False
         v, ctx = self.visit, self.session.ctx
-        run(None, lambda: (latest_vitals(ctx, v.patient_id, v.appointment_id),
+        background(self, lambda: (latest_vitals(ctx, v.patient_id, v.appointment_id),
                            list_allergies(ctx, v.patient_id, include_inactive=True)),
             done=lambda got: self._fetched(v, got), failed=self._fetch_failed)  # fmt: skip
 

@@ -36,7 +36,7 @@ from ui.qt import (
     QVBoxLayout,
     QWidget,
 )
-from ui.worker import run
+from ui.worker import background, run
 
 
 class DoctorDock(QWidget):
@@ -106,7 +106,7 @@ class DoctorDock(QWidget):
         self._set_visit(None)
         run(self, list_doctors, self.session.ctx, done=self._doctors)
         # the first keystroke should not build the search indexes; a warm-up that fails only costs that wait
-        run(None, warm_searches, self.session.ctx, failed=lambda _e: None)
+        background(self, warm_searches, self.session.ctx, failed=lambda _e: None)
 
     # --- whose queue
 

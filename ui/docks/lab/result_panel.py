@@ -41,7 +41,7 @@ from ui.qt import (
     isValid,
 )
 from ui.session import AppSession
-from ui.worker import error_text, run
+from ui.worker import background, error_text, run
 
 A4_MM = (210.0, 297.0)
 COLUMNS = ("Parameter", "Value", "Unit", "Reference (this patient)", "Flag")
@@ -163,7 +163,7 @@ class ResultPanel(QWidget):
             return
         self.test = None
         self._render()
-        run(None, get_lab_test, self.session.ctx, order.lab_test_id, done=self._test_loaded, failed=self._failed)
+        background(self, get_lab_test, self.session.ctx, order.lab_test_id, done=self._test_loaded, failed=self._failed)
 
     def _test_loaded(self, test: LabTestView) -> None:
         if not isValid(self):
@@ -187,7 +187,7 @@ class ResultPanel(QWidget):
     def refetch(self) -> None:
         if self.stale and self.order is not None and not self.busy and self.isVisible():
             self.stale = False
-            run(None, lab_order, self.session.ctx, self.order.id, done=self._refetched, failed=lambda _e: None)
+            background(self, lab_order, self.session.ctx, self.order.id, done=self._refetched, failed=lambda _e: None)
 
     def _refetched(self, order: LabOrderView) -> None:
         if isValid(self) and self.order is not None and order.id == self.order.id and order != self.order:

@@ -24,7 +24,7 @@ from ui.qt import (
     isValid,
 )
 from ui.session import AppSession
-from ui.worker import run
+from ui.worker import background
 
 WATCHED = ("lab_orders", "patients")
 # label, the status asked of lab_worklist (None: every open order)
@@ -107,7 +107,7 @@ class Worklist(QWidget):
             self.dirty = True  # fetched when this one is back, or when shown
             return
         self.busy, self.dirty = True, False
-        run(None, lab_worklist, self.session.ctx, self.status(), done=self._show, failed=self._failed)
+        background(self, lab_worklist, self.session.ctx, self.status(), done=self._show, failed=self._failed)
 
     def _failed(self, exc: BaseException) -> None:
         if not isValid(self):

@@ -22,7 +22,7 @@ from ui.qt import (
     QWidget,
 )
 from ui.session import AppSession
-from ui.worker import run
+from ui.worker import background, run
 
 WATCHED = ("appointment_queue", "appointments", "patients", "doctors")  # what a queue shows
 
@@ -114,7 +114,7 @@ class QueuePanel(QWidget):
             self.dirty = True  # fetched again when this one is back
             return
         self.busy, self.dirty = True, False
-        run(None, queue.queue_for, self.session.ctx, doctor, done=self._show, failed=self._failed)
+        background(self, queue.queue_for, self.session.ctx, doctor, done=self._show, failed=self._failed)
 
     def _failed(self, _exc: BaseException) -> None:
         self.busy = False
