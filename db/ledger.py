@@ -20,6 +20,7 @@ LEDGER_TABLES = (
     "appointment_status_log",
     "prescription_versions",
     "schedule_register",
+    "optical_status_events",
 )
 
 

@@ -97,6 +97,8 @@ PRE_AUTHORIZATIONS = _def(name="PA", title="Pre-authorisations", prefix="PA", pa
                           opens="pre_authorization")  # fmt: skip
 CLAIMS = _def(name="CLM", title="Insurance claims", prefix="CLM", padding=5, reset="financial_year", opens="claim")
 MEDICINES = _def(name="MED", title="Medicines", prefix="MED", padding=5, reset="never", opens="medicine")
+OPTICAL_PRODUCTS = _def(name="OPP", title="Optical products", prefix="OPP", padding=5, reset="never",
+                        opens="optical_product")  # fmt: skip
 SUPPLIERS = _def(name="SUP", title="Suppliers", prefix="SUP", padding=5, reset="never", opens="supplier")
 BATCHES = _def(name="BAT", title="Internal batch labels", prefix="BAT", padding=6, reset="never", opens="batch")
 INVOICES = _def(name="INV", title="Tax invoices", prefix="", padding=0, reset="financial_year", kind="gst",
@@ -115,7 +117,7 @@ CATALOGUE: dict[str, SeriesDef] = {
     for d in (
         PATIENTS, APPOINTMENTS, PRESCRIPTIONS, DISPENSINGS, PHARMACY_RETURNS, PURCHASE_ORDERS, GOODS_RECEIPTS,
         OPTICAL_ORDERS, REPAIRS, OPTICAL_PRESCRIPTIONS, STOCK_ADJUSTMENTS, CYCLE_COUNTS, PRE_AUTHORIZATIONS,
-        LAB_ORDERS, CLAIMS, MEDICINES, SUPPLIERS, BATCHES, INVOICES, BILLS_OF_SUPPLY,
+        LAB_ORDERS, CLAIMS, MEDICINES, OPTICAL_PRODUCTS, SUPPLIERS, BATCHES, INVOICES, BILLS_OF_SUPPLY,
         CREDIT_NOTES, RECEIPTS, REFUNDS,
     )
 }  # fmt: skip

@@ -133,6 +133,8 @@ def _insert_minimal(conn: object, table: str) -> None:
                               "medicine_name": "'M'", "manufacturer": "''", "batch_number": "'B1'",
                               "expiry_date": "'2027-01-01'", "quantity": "1", "dispensed_by_id": "'u'",
                               "dispensed_by_name": "''"},
+        "optical_status_events": {"order_id": "'x'", "to_status": "'draft'", "note": "''",
+                                  "happened_at": "'2026-01-01 00:00:00'"},
     }[table]  # fmt: skip
     values = {"id": "'00000000000000000000000000000001'", "created_at": "'2026-01-01 00:00:00'", **values}
     cols = ", ".join(values)

@@ -48,6 +48,13 @@ class Role(TrackedMixin, Base):
     name: Mapped[str] = mapped_column(String(64), unique=True)
     description: Mapped[str] = mapped_column(String(300), default="")
     is_system: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The largest discount a holder of this role may give on an order or invoice line, in basis points of its
+    # price (1000 = 10%); a user with several roles has the largest of them.
+    discount_limit_basis_points: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (
+        CheckConstraint("discount_limit_basis_points BETWEEN 0 AND 10000", name="discount_limit_in_range"),
+    )
 
 
 class Permission(TrackedMixin, Base):

@@ -180,6 +180,16 @@ DEFAULT_ROLES: dict[str, tuple[str, set[str]]] = {
     ),
 }
 
+# The largest discount each default role may give (basis points of a line's price; the admin changes them in
+# Admin > Roles). Roles not named here give none.
+DEFAULT_DISCOUNT_LIMITS: dict[str, int] = {
+    SUPER_ADMIN: 10000,
+    "Admin": 2000,
+    "Optical Staff": 1000,
+    "Cashier": 1000,
+    "Pharmacist": 500,
+}
+
 SERVICE_REGISTRY: dict[str, str | None] = {}  # "module.function" -> permission code (None: public)
 
 

@@ -84,11 +84,12 @@ WRITE_RIGHTS: dict[str, frozenset[str]] = {
         "billing.cancel",
     ),  # fmt: skip
     # optical
-    "optical_prescriptions": _codes("optical.prescribe"),
+    "optical_prescriptions": _codes("optical.prescribe", "optical.orders"),  # an outside Rx typed in with an order
     "optical_products": _codes("optical.catalog", "inventory.receive", "inventory.adjust", "inventory.count"),
     "optical_orders": _codes("optical.orders"),
     "optical_order_items": _codes("optical.orders"),
     "optical_repairs": _codes("optical.repairs"),
+    "optical_status_events": _codes("optical.orders", "optical.repairs"),
     # pharmacy and stock
     "medicines": _codes("pharmacy.catalog", "inventory.purchase"),
     "medicine_batches": _STOCK_WRITERS,

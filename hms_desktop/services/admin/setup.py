@@ -14,7 +14,7 @@ from db.models.sync import Workstation
 from hms_desktop.context import Context
 from hms_desktop.errors import Conflict, ValidationError
 from hms_desktop.security.passwords import check_password_rules, hash_password
-from hms_desktop.security.permissions import CATALOGUE, DEFAULT_ROLES, SUPER_ADMIN, requires
+from hms_desktop.security.permissions import CATALOGUE, DEFAULT_DISCOUNT_LIMITS, DEFAULT_ROLES, SUPER_ADMIN, requires
 from hms_desktop.settings_defaults import DEFAULT_SETTINGS
 from hms_desktop.validation import (
     clean_contact_phone,
@@ -108,7 +108,12 @@ def initialize_clinic(
         s.add_all(perms.values())
         roles = {}
         for name, (description, _codes) in DEFAULT_ROLES.items():
-            roles[name] = Role(name=name, description=description, is_system=name == SUPER_ADMIN)
+            roles[name] = Role(
+                name=name,
+                description=description,
+                is_system=name == SUPER_ADMIN,
+                discount_limit_basis_points=DEFAULT_DISCOUNT_LIMITS.get(name, 0),
+            )
             s.add(roles[name])
         s.flush()
         for name, (_, codes) in DEFAULT_ROLES.items():
