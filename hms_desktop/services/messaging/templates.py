@@ -40,6 +40,7 @@ ALLOWED_PLACEHOLDERS: dict[str, frozenset[str]] = {
     "payment_receipt": frozenset(
         {"patient_name", "invoice_number", "amount", "payment_date", "payment_method", "clinic_name"}
     ),
+    "optical_ready": frozenset({"patient_name", "item", "code", "clinic_name", "clinic_phone"}),
 }
 # Fields without which a template is useless (a reset email without its code).
 REQUIRED_PLACEHOLDERS: dict[str, frozenset[str]] = {"password_reset": frozenset({"reset_code"})}
@@ -67,6 +68,18 @@ DEFAULT_TEMPLATES: dict[tuple[str, str], DefaultTemplate] = {
         subject="",
         body="Dear {patient_name}, your appointment {appointment_number} with {doctor_name} is booked for "
         "{appointment_date} at {appointment_time}. - {clinic_name}",
+    ),
+    ("optical_ready", "sms"): DefaultTemplate(
+        name="Optical order or repair ready",
+        subject="",
+        body="Dear {patient_name}, your {item} ({code}) is ready to collect. - {clinic_name}",
+    ),
+    ("optical_ready", "email"): DefaultTemplate(
+        name="Optical order or repair ready",
+        subject="Your {item} is ready to collect",
+        body="Dear {patient_name},\n\n"
+        "Your {item} ({code}) is ready. Please collect it at the optical counter and bring this reference.\n\n"
+        "{clinic_name}\n{clinic_phone}\n",
     ),
     ("payment_receipt", "email"): DefaultTemplate(
         name="Payment receipt",
