@@ -14,10 +14,10 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from db.ids import uuid7
 from db.models.identity import User
 from db.models.optical import OpticalStatusEvent
 from hms_desktop.context import Transaction
-from hms_desktop.ids import uuid7
 
 NOTE_LENGTH = 500
 
