@@ -12,7 +12,7 @@ shows it under the discount box: "A discount of 15.00% is above your limit of 10
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 
 from sqlalchemy import select
 
@@ -60,7 +60,8 @@ def check_discount(tx: Transaction, *, gross_paise: int, discount_paise: int, fi
     limit = discount_limit(tx)
     # discount / gross > limit / 10000, in integers
     if discount_paise * 10000 > limit * gross_paise:
-        asked = (Decimal(discount_paise) * 10000 / Decimal(gross_paise)).quantize(Decimal("1"))
+        # the share asked, rounded UP to 0.01% so a discount just over the limit never reads as the limit
+        asked = (Decimal(discount_paise) * 10000 / Decimal(gross_paise)).quantize(Decimal("1"), rounding=ROUND_CEILING)
         if limit == 0:
             raise ValidationError(field, "You may not give a discount; ask a manager.")
         raise ValidationError(

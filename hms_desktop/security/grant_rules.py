@@ -152,6 +152,15 @@ def role_assignment_refusal(
     return None
 
 
+def discount_limit_refusal(actor: Holder, actor_limit: int, role_name: str, before: int, after: int) -> str | None:
+    """Raising a role's discount limit above the editor's own (``actor_limit``, basis points) needs a Super Admin;
+    lowering it, or raising it within the editor's own, is allowed. The same rule on every PC and the server."""
+    if after <= before or is_super_admin(actor) or after <= actor_limit:
+        return None
+    mine, asked = f"{actor_limit / 100:.2f}%", f"{after / 100:.2f}%"
+    return f"You can raise a discount limit only up to your own, {mine}; ask a Super Admin to give {role_name} {asked}."
+
+
 def account_change_refusal(actor: Holder, target_user_id: uuid.UUID, target_is_super_admin: bool) -> str | None:
     """Why ``actor`` may not change another account's details, disable or enable it, or reset its password."""
     if is_super_admin(actor):

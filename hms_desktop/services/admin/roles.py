@@ -5,6 +5,14 @@ role gains must be held by its editor (a Super Admin holds all); nobody but a Su
 a role they hold themselves; the Super Admin role is not editable; only a Super Admin renames a default role or
 gives a role a default role's name. A refusal raises ``PermissionDenied`` with the rule's sentence, is audited as
 a denial, and writes nothing. Taking codes away is allowed to any ``roles.manage`` holder, their own roles aside.
+
+Each role carries a discount limit (``discount_limit_basis_points``, 0..10000 of a line's price; a user may give
+the largest of their roles': ``security.discounts``). It is typed as percent text ("10", "12.5"; 0 to 100, at
+most 2 decimals: ``taxes.rate_basis_points``); bad text is a ``ValidationError`` on ``discount_limit``, before
+anything is read or written. A ``roles.manage`` holder may lower any role's limit, and raise one up to their own
+limit (``discounts.discount_limit``, read now); above it only a Super Admin (or the system) may: a
+``PermissionDenied`` audited as a denial. Super Admin's limit is not editable (it may always give any
+discount). The change is audited as a row edit of ``roles``, like any other edit of a role.
 """
 
 from __future__ import annotations
@@ -12,6 +20,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 
 from sqlalchemy import func, select
 
@@ -19,9 +28,17 @@ from db.models.identity import Permission, Role, RolePermission, User, UserRole
 from hms_desktop.context import Context, Transaction
 from hms_desktop.errors import Conflict, NotFound, ValidationError
 from hms_desktop.links import set_links
-from hms_desktop.security.grant_rules import Holder, holder_of, role_edit_refusal, role_name_refusal
+from hms_desktop.security import discounts
+from hms_desktop.security.grant_rules import (
+    Holder,
+    discount_limit_refusal,
+    holder_of,
+    role_edit_refusal,
+    role_name_refusal,
+)
 from hms_desktop.security.live_access import current_actor
 from hms_desktop.security.permissions import CATALOGUE, deny, requires
+from hms_desktop.services.admin.taxes import rate_basis_points
 from hms_desktop.validation import clean_text
 
 
@@ -33,6 +50,26 @@ class RoleView:
     is_system: bool
     permissions: frozenset[str]
     user_count: int
+    discount_limit_basis_points: int  # 1000 = 10% of a line's price
+
+    @property
+    def discount_limit_text(self) -> str:
+        """The limit as an admin types it: "10", "12.5", "0"."""
+        return format(Decimal(self.discount_limit_basis_points).scaleb(-2).normalize(), "f")
+
+
+def parse_discount_limit(text: str) -> int:
+    """``"10"`` -> 1000, ``"12.5"`` -> 1250, ``"0"`` -> 0 (``taxes.rate_basis_points``, in a limit's words)."""
+    if not str(text).strip():
+        raise ValidationError("discount_limit", "Enter the discount limit as a percentage, such as 10 (0: none).")
+    try:
+        return rate_basis_points(text, "discount_limit")
+    except ValidationError:
+        raise ValidationError(
+            "discount_limit",
+            f"{str(text).strip()} is not a discount limit: enter a percentage from 0 to 100 with at most 2 decimals,"
+            " such as 10 or 12.5.",
+        ) from None
 
 
 def role_codes_of(tx: Transaction, role_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, set[str]]:
@@ -70,6 +107,7 @@ def _views(tx: Transaction, roles: list[Role]) -> list[RoleView]:
             is_system=r.is_system,
             permissions=frozenset(codes.get(r.id, ())),
             user_count=users.get(r.id, 0),
+            discount_limit_basis_points=r.discount_limit_basis_points,
         )
         for r in roles
     ]
@@ -106,6 +144,15 @@ def _may_name(tx: Transaction, old_name: str | None, new_name: str) -> None:
         deny(tx, "roles.manage", refusal)
 
 
+def _may_set_limit(tx: Transaction, role_name: str, before: int, after: int) -> None:
+    """Raising a limit above the editor's own needs a Super Admin (``grant_rules.discount_limit_refusal``)."""
+    if after <= before:
+        return
+    refusal = discount_limit_refusal(_editor(tx), discounts.discount_limit(tx), role_name, before, after)
+    if refusal is not None:
+        deny(tx, "roles.manage", refusal)
+
+
 def _unique_name(tx: Transaction, name: str, own_id: uuid.UUID | None = None) -> str:
     clean = clean_text(name, "name", label="Role name", max_len=64)
     clash = tx.session.scalar(select(Role).where(func.lower(Role.name) == clean.lower()))
@@ -136,15 +183,20 @@ def list_roles(ctx: Context) -> list[RoleView]:
 
 
 @requires("roles.manage")
-def create_role(ctx: Context, name: str, permissions: Iterable[str], description: str = "") -> RoleView:
+def create_role(
+    ctx: Context, name: str, permissions: Iterable[str], description: str = "", discount_limit: str = "0"
+) -> RoleView:
     codes = _clean_codes(permissions)
+    limit = parse_discount_limit(discount_limit)
     with ctx.transaction() as tx:
         clean = _unique_name(tx, name)
         _may_name(tx, None, clean)
         _may_edit(tx, clean, False, frozenset(), codes)
+        _may_set_limit(tx, clean, 0, limit)
         role = Role(
             name=clean,
             description=clean_text(description, "description", label="Description", required=False, max_len=300),
+            discount_limit_basis_points=limit,
         )
         tx.session.add(role)
         tx.session.flush()
@@ -162,12 +214,18 @@ def update_role(
     name: str | None = None,
     description: str | None = None,
     permissions: Iterable[str] | None = None,
+    discount_limit: str | None = None,
 ) -> RoleView:
     codes = _clean_codes(permissions) if permissions is not None else None
+    limit = parse_discount_limit(discount_limit) if discount_limit is not None else None
     with ctx.transaction() as tx:
         role = _role(tx, role_id)
         if role.is_system and (codes is not None or name is not None):
             raise Conflict(f"{role.name} is built in: it always holds every permission and keeps its name.")
+        if role.is_system and limit is not None:
+            raise Conflict(f"{role.name} is built in: it may always give any discount.")
+        if limit is not None:
+            _may_set_limit(tx, role.name, role.discount_limit_basis_points, limit)
         if codes is not None:
             before = frozenset(role_codes_of(tx, [role.id]).get(role.id, ()))
             _may_edit(tx, role.name, role.is_system, before, codes)
@@ -179,6 +237,8 @@ def update_role(
             role.description = clean_text(description, "description", label="Description", required=False, max_len=300)
         if codes is not None:
             _apply_codes(tx, role, codes)
+        if limit is not None:
+            role.discount_limit_basis_points = limit
         [view] = _views(tx, [role])
         tx.commit()
         return view

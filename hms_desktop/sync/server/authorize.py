@@ -46,6 +46,7 @@ from hms_desktop.security import author_keys, passwords
 from hms_desktop.security.grant_rules import (
     Holder,
     account_change_refusal,
+    discount_limit_refusal,
     role_assignment_refusal,
     role_edit_refusal,
     role_name_refusal,
@@ -250,6 +251,12 @@ def _roles_rule(access: _Access, actor: Holder, change: Change) -> str | None:
     refusal = role_name_refusal(actor, old_name, str(change.raw["name"]))
     if refusal is None and bool(change.raw["is_system"]) != flagged and SUPER_ADMIN not in actor.roles:
         refusal = "only a Super Admin makes a role a system role or takes that away"
+    if refusal is None:
+        before = int(current.get("discount_limit_basis_points") or 0) if current else 0
+        after = int(change.raw.get("discount_limit_basis_points") or 0)
+        own = max((int(r.get("discount_limit_basis_points") or 0) for r in access.roles.values()
+                   if r["name"] in actor.roles and not r.get("deleted_at")), default=0)  # fmt: skip
+        refusal = discount_limit_refusal(actor, own, str(change.raw["name"]), before, after)
     return refusal
 
 

@@ -2,7 +2,10 @@
 columns are the roles; a tick gives the permission. Save writes every changed role with one ``update_role``
 each. Super Admin (built in) always holds everything, so its column is read-only. The rules of
 ``security.grant_rules`` decide the rest: a box can be ticked only for a right the signed-in user holds, and the
-columns of the user's own roles are read-only (but for a Super Admin); the service applies the same rules."""
+columns of the user's own roles are read-only (but for a Super Admin); the service applies the same rules.
+
+The first row shows each role's discount limit (the most its holders may take off a line's price); Enter on a
+cell there, or Alt+L, goes to the discount limit box below (``role_limits``), which saves a limit at once."""
 
 from __future__ import annotations
 
@@ -13,11 +16,13 @@ from hms_desktop.security.grant_rules import holder_of, role_edit_refusal
 from hms_desktop.security.permissions import CATALOGUE
 from hms_desktop.services.admin.roles import RoleView, create_role, delete_role, list_roles, update_role
 from ui.docks.admin.common import AdminTab, button, line, message_label, row_of, say
+from ui.docks.admin.role_limits import DiscountLimitBox
 from ui.qt import (
     QAbstractItemView,
     QBrush,
     QColor,
     QFont,
+    QHBoxLayout,
     QHeaderView,
     QKeySequence,
     QLabel,
@@ -33,6 +38,7 @@ from ui.session import AppSession
 from ui.worker import run
 
 FIXED_COLUMNS = 2  # permission, what it allows
+LIMIT_ROW = 0  # the discount limits, above the permissions
 CHANGED = QBrush(QColor("#fff3bf"))
 
 
@@ -62,26 +68,42 @@ class RolesTab(AdminTab):
         self.matrix.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.matrix.verticalHeader().hide()
         self.matrix.verticalHeader().setDefaultSectionSize(self.matrix.fontMetrics().height() + 8)
+        self.matrix.setTabKeyNavigation(False)  # Tab leaves the matrix (for the boxes below); arrows move in it
         self.matrix.itemChanged.connect(self._changed)
+        self.matrix.currentCellChanged.connect(lambda row, col, _r, _c: self._column_chosen(col))
+        self.matrix.cellActivated.connect(self._activated)
         self.save_button = button("Save changes", "saveRoles", self.save)
         self.revert_button = button("Undo changes", "revertRoles", self.refresh)
         self.new_name = line("newRoleName", "name of a new role", self.add_role)
         self.add_button = button("Add role", "addRole", self.add_role)
         self.delete_button = button("Delete the selected role...", "deleteRole", self.delete)
         self.message = message_label("rolesMessage")
-        hint = QLabel("Tick a box to give a role that permission; Space ticks the selected box. Ctrl+S saves.")
+        self.limits = DiscountLimitBox(session, self._limit_saved)
+        hint = QLabel(
+            "Tick a box to give a role that permission; Space ticks the selected box. Ctrl+S saves."
+            " Enter on a role's discount limit (or Alt+L) changes it in the box below."
+        )
+        hint.setWordWrap(True)
+        actions = QVBoxLayout()
+        actions.addLayout(row_of(self.save_button, self.revert_button))
+        actions.addLayout(row_of(self.new_name, self.add_button, self.delete_button))
+        actions.addStretch()
+        bottom = QHBoxLayout()
+        bottom.addLayout(actions, 1)
+        bottom.addWidget(self.limits)
         box = QVBoxLayout(self)
         box.addWidget(hint)
-        box.addWidget(self.matrix)
+        box.addWidget(self.matrix, 1)
         box.addWidget(self.message)
-        box.addLayout(row_of(self.save_button, self.revert_button))
-        box.addLayout(row_of(self.new_name, self.add_button, self.delete_button))
+        box.addLayout(bottom)
         for w in (self.save_button, self.revert_button, self.new_name, self.add_button, self.delete_button):
             w.setVisible(self.manage)
         hint.setVisible(self.manage)
-        save = QShortcut(QKeySequence("Ctrl+S"), self)
-        save.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        save.activated.connect(self.save)
+        self.limits.setVisible(self.manage)
+        for keys, slot in (("Ctrl+S", self.save), ("Alt+L", self._to_limit)):
+            shortcut = QShortcut(QKeySequence(keys), self)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(slot)
         self._dirty_changed()
 
     # --- loading and drawing
@@ -98,6 +120,7 @@ class RolesTab(AdminTab):
         self.original = {r.name: r.permissions for r in roles}
         self.state = {r.name: set(r.permissions) for r in roles}
         self._draw()
+        self.limits.show_roles(roles)
 
     def refusal(self, role: RoleView, code: str) -> str | None:
         """Why the signed-in user may not tick or untick ``code`` for ``role`` (None: they may)."""
@@ -119,7 +142,7 @@ class RolesTab(AdminTab):
         m.clear()
         m.clearSpans()
         m.setColumnCount(FIXED_COLUMNS + len(self.roles))
-        m.setRowCount(len(grouped) + len(CATALOGUE))
+        m.setRowCount(1 + len(grouped) + len(CATALOGUE))
         m.setHorizontalHeaderLabels(["Permission", "What it allows", *[r.name for r in self.roles]])
         self.columns = {r.name: FIXED_COLUMNS + i for i, r in enumerate(self.roles)}
         for r in self.roles:
@@ -129,7 +152,8 @@ class RolesTab(AdminTab):
         self.rows = {}
         bold = QFont()
         bold.setBold(True)
-        row = 0
+        self._draw_limits(bold)
+        row = LIMIT_ROW + 1
         for area, codes in grouped.items():
             title = QTableWidgetItem(area.replace("_", " ").capitalize())
             title.setFont(bold)
@@ -153,6 +177,60 @@ class RolesTab(AdminTab):
         m.setColumnWidth(1, 200)
         self._building = False
         self._dirty_changed()
+
+    def _draw_limits(self, bold: QFont) -> None:
+        m = self.matrix
+        what = "The most a holder may take off a line's price (a user: the largest of their roles')"
+        for col, text in ((0, "Discount limit"), (1, what)):
+            item = QTableWidgetItem(text)
+            item.setToolTip(what)
+            item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
+            if col == 0:
+                item.setFont(bold)
+            m.setItem(LIMIT_ROW, col, item)
+        for role in self.roles:
+            m.setItem(LIMIT_ROW, self.columns[role.name], self._limit_cell(role))
+
+    def _limit_cell(self, role: RoleView) -> QTableWidgetItem:
+        item = QTableWidgetItem("any" if role.is_system else f"{role.discount_limit_text}%")
+        item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
+        item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+        if role.is_system:
+            item.setToolTip("Super Admin may always give any discount.")
+        elif self.manage:
+            item.setToolTip("Press Enter to change it in the discount limit box.")
+        return item
+
+    def limit_cell(self, role: str) -> QTableWidgetItem:
+        """The discount limit shown for ``role``."""
+        item = self.matrix.item(LIMIT_ROW, self.columns[role])
+        assert item is not None  # filled by _draw
+        return item
+
+    def _column_chosen(self, col: int) -> None:
+        role = next((r for r in self.roles if self.columns.get(r.name) == col), None)
+        if role is not None and not role.is_system:
+            self.limits.pick(role.id)
+
+    def _activated(self, row: int, col: int) -> None:
+        role = next((r for r in self.roles if self.columns.get(r.name) == col), None)
+        if row == LIMIT_ROW and role is not None and not role.is_system and self.manage:
+            self.limits.pick(role.id, focus=True)
+
+    def _to_limit(self) -> None:
+        if self.manage:
+            self.limits.limit.setFocus()
+            self.limits.limit.selectAll()
+
+    def _limit_saved(self, role: RoleView) -> None:
+        self.roles = [role if r.id == role.id else r for r in self.roles]
+        if role.name in self.columns:
+            self._building = True
+            self.matrix.setItem(LIMIT_ROW, self.columns[role.name], self._limit_cell(role))
+            self._building = False
+        pending = self.changed_roles()
+        unsaved = f" Not saved yet: {', '.join(r.name for r in pending)}." if pending else ""
+        say(self.message, f"Saved: {role.name} may give up to {role.discount_limit_text}% off a line.{unsaved}")
 
     def _cell(self, role: RoleView, code: str) -> QTableWidgetItem:
         item = QTableWidgetItem()
@@ -252,6 +330,7 @@ class RolesTab(AdminTab):
         self.original[role.name] = role.permissions
         self.state[role.name] = set(role.permissions)
         self._draw()
+        self.limits.show_roles(self.roles)
         say(self.message, f"Added {role.name}: tick its permissions, then Save.")
 
     def selected_role(self) -> RoleView | None:
@@ -276,6 +355,7 @@ class RolesTab(AdminTab):
         self.original.pop(gone.name, None)
         self.state.pop(gone.name, None)
         self._draw()
+        self.limits.show_roles(self.roles)
         say(self.message, f"Deleted {gone.name}.")
 
     def _job(self, call: Callable[..., object], done: Callable[..., None]) -> None:
