@@ -55,7 +55,7 @@ PRODUCTS: dict[str, dict[str, Any]] = {
     "frame": dict(name="Titan TE-1021 black", category="frame", brand="Titan", model="TE-1021", color="Black",
                   rim_type="full_rim", frame_a_mm=52, frame_b_mm=38, frame_dbl_mm=18, temple_mm=140,
                   material="Acetate", hsn_code="9003", mrp_paise=250_000, cost_price_paise=120_000,
-                  barcode="8901234500011", stock=3),
+                  barcode="8901234500026", stock=3),
     "frame_out": dict(name="Vogue VO-2210 tortoise", category="frame", brand="Vogue", model="VO-2210",
                       color="Tortoise", rim_type="half_rim", frame_a_mm=54, frame_b_mm=36, frame_dbl_mm=17,
                       temple_mm=145, hsn_code="9003", mrp_paise=420_000, cost_price_paise=210_000, stock=0),
