@@ -18,6 +18,7 @@ from hms_desktop.clinic_setup import create_clinic
 from hms_desktop.clock import Clock
 from hms_desktop.context import Actor, Context
 from hms_desktop.demo_clinical import lab_orders_for_queue, prescription_for_pharmacy, seed_clinical, vitals_for_queue
+from hms_desktop.optical_demo import optical_for_today, seed_optical
 from hms_desktop.runtime import context_for
 from hms_desktop.services.admin.clinic_time import clinic_today
 from hms_desktop.services.admin.setup import AdminInput, HospitalInput
@@ -128,6 +129,7 @@ def _create(paths: StorePaths) -> None:
         set_fee(ctx, doc.id, FeeInput("follow_up", "300", 7, today - timedelta(days=30)))
     seed_clinical(ctx)
     load_demo_stock(ctx)  # two batches of each demo medicine: one near expiry, one later
+    seed_optical(ctx)  # frames, sunglasses, lenses, contact lenses, solutions; stock of the stocked ones
     rng = random.Random(2026)
     for i in range(150):
         female = i % 2 == 0
@@ -172,6 +174,18 @@ def ensure_today(ctx: Context) -> None:
     if queues:
         lab_orders_for_queue(ctx, max(queues, key=lambda q: len(q.waiting)))
         prescription_for_pharmacy(ctx, _as_user(ctx, doctors[0].user_id), queues[0])
+        optician = _optician(ctx)
+        if optician is not None:
+            optical_for_today(ctx, _as_user(ctx, doctors[0].user_id), patients[8:12], optician)
+
+
+def _optician(ctx: Context) -> Context | None:
+    """The demo's optician (older demo stores have none)."""
+    from db.models.identity import User
+
+    with ctx.transaction(readonly=True) as tx:
+        found = tx.session.scalar(select(User.id).where(User.email == "optical@demo.hms.in"))
+    return _as_user(ctx, found) if found is not None else None
 
 
 def _as_user(ctx: Context, user_id: object) -> Context:

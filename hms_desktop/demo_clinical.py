@@ -24,6 +24,7 @@ STAFF = (
     ("lab2@demo.hms.in", "Sunita Rao", "Lab Technician"),
     ("pharmacy@demo.hms.in", "Farida Khan", "Pharmacist"),
     ("stock@demo.hms.in", "Imran Sheikh", "Inventory Manager"),
+    ("optical@demo.hms.in", "Omkar Patil", "Optical Staff"),
 )
 STAFF_PASSWORD = "Tulsi-Leaf-2026"
 
