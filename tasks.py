@@ -3,6 +3,8 @@
 
     python3 tasks.py run      # make .venv, install, launch the desktop app   (extra args go to the app)
     python3 tasks.py test     # make .venv, install, run the checks and the whole test suite
+                              # (spread over the machine's cores: one pytest worker per core, each test
+                              # file kept on one worker; pass -n 0 to run in one process)
 
 Only the standard library is used here, so this works before anything is installed. The virtual
 environment is made once in ``.venv`` and re-installed only when ``pyproject.toml`` changes.
@@ -54,6 +56,13 @@ def cmd_run(args: list[str]) -> int:
     return run(venv_bin("python"), "-m", "ui.app", *args)
 
 
+def workers() -> list[str]:
+    """pytest-xdist's options: one worker per core (at most 4), a test file's tests on one worker (the sync
+    and CLI files share a PostgreSQL cluster or a store per module); none on a one-core machine."""
+    cores = min(os.cpu_count() or 1, 4)
+    return ["-n", str(cores), "--dist", "loadfile"] if cores > 1 else []
+
+
 def cmd_test(args: list[str]) -> int:
     ensure_venv()
     py = venv_bin("python")
@@ -64,7 +73,8 @@ def cmd_test(args: list[str]) -> int:
         ("import-linter", [venv_bin("lint-imports")]),
     ]
     failed = [name for name, cmd in gates if run(*cmd, env=env) != 0]
-    code = run(py, "-m", "pytest", *args, env=env)
+    spread = [] if any(a == "-n" or a.startswith(("-n=", "--numprocesses")) for a in args) else workers()
+    code = run(py, "-m", "pytest", *spread, *args, env=env)
     if code == 5:
         print("pytest collected no tests: that is a failure, not a pass.", file=sys.stderr)
         code = 1
