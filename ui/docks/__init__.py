@@ -32,6 +32,12 @@ DOCKS: tuple[DockSpec, ...] = (
         "inventory", "Inventory", ("inventory.view", "pharmacy.catalog"), "ui.docks.inventory.widget:InventoryDock"
     ),
     DockSpec(
+        "optical",
+        "Optical",
+        ("optical.orders", "optical.repairs", "optical.catalog", "optical.view"),
+        "ui.docks.optical.widget:OpticalDock",
+    ),
+    DockSpec(
         "admin",
         "Admin",
         ("users.manage", "roles.manage", "settings.manage", "doctors.manage", "sync.manage"),
