@@ -333,6 +333,9 @@ class MainWindow(QMainWindow):
         if series is None or series.opens == "patient":
             self.open_patient_by_code(code)
             return
+        if series.opens in ("optical_order", "repair", "optical_product") and "optical" in self.docks:
+            if self.dock_widget("optical").open_scanned(series.opens, code):
+                return
         what = (series.opens or series.title).replace("_", " ")
         article = "an" if what[:1].lower() in "aeiou" else "a"
         self.statusBar().showMessage(f"{code} is {article} {what} code", 8000)

@@ -38,6 +38,23 @@ class OpticalDock(QWidget):
             self.tabs.addTab(page, title)
         QVBoxLayout(self).addWidget(self.tabs)
 
+    def open_scanned(self, opens: str, code: str) -> bool:
+        """A scanned job card (``optical_order``), repair slip (``repair``) or product label (``optical_product``):
+        its tab shows it. False when this user has no tab for it."""
+        title = {"optical_order": "Orders", "repair": "Repairs", "optical_product": "Catalogue"}.get(opens)
+        if title is None or title not in self.pages:
+            return False
+        page: Any = self.show_tab(title)
+        if opens == "optical_order":
+            page.show_board()
+            page.board.search.setText(code)
+            page.board.open_first_match()
+        elif opens == "repair":
+            page.open_code(code)
+        else:
+            page.show_code(code)
+        return True
+
     def show_tab(self, title: str) -> QWidget:
         page = self.pages[title]
         self.tabs.setCurrentWidget(page)
