@@ -83,6 +83,21 @@ def upgrade(engine: Engine, target: str = "head") -> None:
             conn.connection.driver_connection.execute("PRAGMA foreign_keys = ON")  # type: ignore[union-attr]
 
 
+def downgrade(engine: Engine, target: str) -> None:
+    """Downgrade in one transaction with foreign keys off, as ``upgrade`` does (a batch rebuild drops and recreates
+    a table other rows refer to), then check them. For tests and developers: the app never goes back."""
+    with engine.connect() as conn:
+        conn.connection.driver_connection.execute("PRAGMA foreign_keys = OFF")  # type: ignore[union-attr]
+        try:
+            with conn.begin():
+                command.downgrade(alembic_config(conn), target)
+                broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise StoreDamaged(f"The downgrade would leave {len(broken)} broken references; rolled back.")
+        finally:
+            conn.connection.driver_connection.execute("PRAGMA foreign_keys = ON")  # type: ignore[union-attr]
+
+
 def _revision(message: str) -> None:
     """Autogenerate a new revision against a scratch SQLite database at head."""
     with tempfile.TemporaryDirectory() as tmp:

@@ -30,6 +30,7 @@ STORED_IN = {
     "CLM": ("insurance_claims", "claim_number"),
     "MED": ("medicines", "code"),
     "SUP": ("suppliers", "code"),
+    "OPP": ("optical_products", "sku"),
 }
 NOT_STORED = {"BAT"}  # internal batch labels are printed, never a column of their own
 

@@ -358,13 +358,19 @@ def test_render_refuses_malformed_text(bad: str) -> None:
 
 def test_seed_and_list_templates(ctx: Context) -> None:
     with ctx.transaction() as tx:
-        assert seed_default_templates(tx) == 3
+        assert seed_default_templates(tx) == 5
         tx.commit()
     with ctx.transaction() as tx:
         assert seed_default_templates(tx) == 0
         tx.commit()
     found = {(t.event_type, t.channel): t for t in list_templates(ctx.as_actor(actor_with_role("Receptionist")))}
-    assert set(found) == {("password_reset", "email"), ("appointment_booked", "sms"), ("payment_receipt", "email")}
+    assert set(found) == {
+        ("password_reset", "email"),
+        ("appointment_booked", "sms"),
+        ("payment_receipt", "email"),
+        ("optical_ready", "sms"),
+        ("optical_ready", "email"),
+    }
     reset = found[("password_reset", "email")]
     assert reset.subject == "Reset your HMS Desktop password"
     assert set(reset.placeholders) == {"full_name", "reset_code", "minutes"}

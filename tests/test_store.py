@@ -288,14 +288,11 @@ def test_auto_backup_keeps_the_last_ten(store: st.Store) -> None:
 
 
 def test_a_store_of_the_first_migration_is_backed_up_then_upgraded(store: st.Store) -> None:
-    from alembic import command
-
     from db import migrate
     from hms_desktop.services.reception.patient_search import search_patients
 
     add_patient(store, "Older Store Patient")
-    with store.engine.connect() as conn, conn.begin():
-        command.downgrade(migrate.alembic_config(conn), "0001")
+    migrate.downgrade(store.engine, "0001")
     with store.engine.connect() as conn:
         assert migrate.current_revision(conn) == "0001"
     store.close()
