@@ -13,7 +13,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -79,7 +79,7 @@ def main(out: str = "docs/screenshots") -> list[Path]:
         login.close()
         session.login(*ADMIN)
         window = MainWindow(session, QSettings(str(Path(tmp) / "ui.ini"), QSettings.Format.IniFormat))
-        window.resize(1440, 900)
+        window.resize(1366, 768)  # the common front-desk monitor: every dock must work at this size
         window.show()
         for key in list(window.docks):
             widget = window.dock_widget(key)
@@ -104,6 +104,9 @@ def main(out: str = "docs/screenshots") -> list[Path]:
                 widget.list.selectRow(0)  # the prescription the doctor sent, with FEFO's plan
             if key == "inventory":
                 widget.pages["Stock"].search.setText("dolo")
+            if key == "optical":
+                optical_screens(app, widget, save, window)
+                continue
             tabs = getattr(widget, "tabs", None)
             if tabs is not None:
                 for tab in range(tabs.count()):
@@ -122,6 +125,34 @@ def main(out: str = "docs/screenshots") -> list[Path]:
     for path in written:
         print(path)
     return written
+
+
+def optical_screens(app: QApplication, dock: Any, save: Any, window: QWidget) -> None:
+    """The Optical dock over the demo day: the board, the ready order's detail with its history, a new order
+    from a patient's eye prescription, the repair waiting for parts, a progressive lens in the catalogue."""
+    orders = dock.show_tab("Orders")
+    settle(app, 1.5)
+    save(window, "optical-orders")
+    ready = orders.board.summaries.get("ready") or []
+    if ready:
+        orders.open_order(ready[0].id)
+        settle(app, 1.2)
+        save(window, "optical-order-detail")
+        orders.show_board()
+    repairs = dock.show_tab("Repairs")
+    settle(app, 1.2)
+    if repairs.repairs:
+        repairs.select(repairs.repairs[0].id)
+        settle(app, 1.0)
+    save(window, "optical-repairs")
+    catalogue = dock.show_tab("Catalogue")
+    catalogue.search.setText("progressive")
+    catalogue.refresh(force=True)
+    settle(app, 1.2)
+    if catalogue.products:
+        catalogue.list.selectRow(0)
+        settle(app, 0.8)
+    save(window, "optical-catalogue")
 
 
 def doctor_screens(app: QApplication, session: object, tmp: Path, save: object) -> None:
