@@ -21,7 +21,7 @@ def test_postgresql_schema_from_the_migrations_matches_the_models() -> None:
     try:
         upgrade(engine)  # from nothing, every revision
         with engine.connect() as conn:
-            assert current_revision(conn) == head_revision() == "0010"
+            assert current_revision(conn) == head_revision() == "0011"
             diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), db.models.metadata)
             triggers = conn.execute(sa.text("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'trg_%'")).scalar()
         assert diff == []

@@ -2,8 +2,8 @@
 Kavya's order from Dr Iyer's eye prescription (the Titan frame, the Hoya progressive lens), a bad PD refused in
 the service's words under its field, saved as a draft and confirmed, the job card printed, then through the lab,
 a failed quality check with its reason, the lab again, a pass and the delivery, the board showing the order in
-its column at each step; an order with nothing for the lab ready at the counter; overdue orders red and in
-words; and the roles that do not get the tab."""
+its column at each step; a draft edited in the form it was made in; an order with nothing for the lab ready at
+the counter; overdue orders red and in words; and the roles that do not get the tab."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import select
 
 from db.ids import uuid7
-from db.models.optical import OpticalOrder
+from db.models.optical import OpticalOrder, OpticalOrderItem, OpticalStatusEvent
 from hms_desktop.context import Context
 from hms_desktop.services.optical import orders
 from hms_desktop.services.optical.order_input import OrderInput, OrderLineInput
@@ -253,6 +253,65 @@ def test_kavyas_progressives_from_draft_through_the_lab_and_a_remake_to_delivery
     assert history.item(4, 3).text() == f"Quality check failed; remake 1: {REMAKE}"
     assert on_board(qtbot, tab, view.id, "done").splitlines()[2] == "Delivered"
     assert stored(od.system, view.id).status == "delivered" and no_dialogs == []
+
+
+def test_a_saved_draft_is_edited_in_its_form_and_saved_back_as_the_same_order(
+    qtbot: Any, store: Store, od: OpticalDay, tmp_path: Path, no_dialogs: list[str]
+) -> None:
+    tab = orders_tab(qtbot, window_of(qtbot, store, tmp_path, od))
+    click(qtbot, tab.board.new_button)
+    fill_kavyas_order(qtbot, tab, od)
+    type_into(tab.form.fitting.fields["right_pd"], "31")
+    type_into(tab.form.notes, "Thin rims: check the edge")
+    click(qtbot, tab.form.save_button)
+    qtbot.waitUntil(lambda: tab.detail.isVisible() and tab.detail.view is not None, timeout=WAIT)
+    code, draft_id = tab.detail.view.code, tab.detail.view.id
+    on_board(qtbot, tab, draft_id, "draft")
+    open_card(qtbot, tab, "draft", "draft")
+    assert "Ctrl+E" in tab.detail.edit_button.toolTip()
+    editor = tab.editor
+
+    def edit() -> None:  # Ctrl+E on the draft's page: the form filled with the draft as saved
+        press(qtbot, tab.detail.back_to_board, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
+        qtbot.waitUntil(lambda: editor.isVisible() and editor.lens.current() is not None, timeout=WAIT)
+        assert editor.title.text().startswith(f"Edit draft {code}") and editor.patient.patient.full_name == "Kavya Nair"
+        assert od.eye_rx.code in editor.rx.title.text() and not editor.rx.is_outside()
+        assert [line.product.name for line in editor.lines.lines] == ["Titan TE-1021 black", "Hoya progressive 1.60"]
+        assert (editor.lens.eye.currentData(), editor.lens.coating.currentText()) == ("both", "Blue cut")
+        assert [e.text() for e in editor.lines.edits] == ["250", ""]  # the discounts as typed
+        assert "Total Rs 14,250.00" in editor.lines.total.text()
+        assert [editor.fitting.text(k) for k in ("right_pd", "left_pd", "left_fitting_height", "box_a", "dbl")] == [
+            "31", "31.5", "22.5", "52", "18"]  # fmt: skip
+        assert (editor.lab.text(), editor.notes.text()) == ("Essilor Rx lab, Peenya", "Thin rims: check the edge")
+        assert editor.promised.date().toString("dd-MM-yyyy") == "05-12-2026"
+
+    edit()
+    type_into(editor.lab, "Lab typed and dropped")
+    press(qtbot, editor.lab, Qt.Key.Key_Escape)  # back to the draft: nothing changed
+    qtbot.waitUntil(tab.detail.isVisible, timeout=WAIT)
+    assert stored(od.system, draft_id).lab_name == "Essilor Rx lab, Peenya"
+    edit()  # filled again from the draft as saved, not from what was typed and dropped
+    type_into(editor.lines.edits[0], "150")
+    type_into(editor.lab, "Zeiss Vision lab, Jayanagar")
+    assert "Total Rs 14,350.00" in editor.lines.total.text()
+    press(qtbot, editor.lab, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)  # Ctrl+S: update_order
+    qtbot.waitUntil(lambda: tab.detail.isVisible() and tab.detail.view.lab_name.startswith("Zeiss"), timeout=WAIT)
+    assert tab.detail.info.text() == f"Draft {code} saved." and order_count(od.system) == 1
+    row = stored(od.system, draft_id)
+    assert (row.status, row.lab_name, row.discount_paise, row.total_paise, row.right_pd_mm_tenths,
+            row.optical_prescription_id) == ("draft", "Zeiss Vision lab, Jayanagar", 15_000, 1_435_000, 310,
+                                             od.eye_rx.id)  # fmt: skip
+    with od.system.transaction(readonly=True) as tx:
+        items = tx.session.scalars(select(OpticalOrderItem).where(OpticalOrderItem.order_id == draft_id)
+                                   .order_by(OpticalOrderItem.line_no)).all()  # fmt: skip
+        live = [(i.line_no, i.discount_paise, i.customization) for i in items if i.deleted_at is None]
+        gone = [i.discount_paise for i in items if i.deleted_at is not None]
+        steps = tx.session.scalars(select(OpticalStatusEvent.to_status).where(OpticalStatusEvent.order_id == draft_id)
+                                   ).all()  # fmt: skip
+    assert live == [(1, 15_000, {}), (2, 0, {"coating": "Blue cut"})] and gone == [25_000, 0]  # the old lines kept
+    assert steps == ["draft"]  # update_order logs no step: the history keeps its one "Draft"
+    history = tab.detail.history
+    assert [history.item(r, 1).text() for r in range(history.rowCount())] == ["Draft"] and no_dialogs == []
 
 
 def test_sunglasses_and_solution_are_confirmed_from_the_form_and_ready_at_the_counter(

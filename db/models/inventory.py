@@ -228,7 +228,7 @@ class StockMovement(LedgerMixin, Base):
     item_kind: Mapped[str] = mapped_column(String(16))
     medicine_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("medicines.id"), index=True)
     batch_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("medicine_batches.id"))  # ix_..._batch_ledger
-    optical_product_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("optical_products.id"), index=True)
+    optical_product_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("optical_products.id"))  # see Index
     movement_type: Mapped[str] = mapped_column(String(20))
     quantity_delta: Mapped[int] = mapped_column(Integer)
     reference_type: Mapped[str | None] = mapped_column(String(32))
@@ -253,6 +253,7 @@ class StockMovement(LedgerMixin, Base):
         Index("ix_stock_movements_reference", "reference_type", "reference_id"),
         # a batch's ledger sum from the index alone (stock.move, pull recomputes, hms check, shortfalls)
         Index("ix_stock_movements_batch_ledger", "batch_id", "quantity_delta"),
+        Index("ix_stock_movements_optical_ledger", "optical_product_id", "quantity_delta"),  # the same for optical
     )
 
 

@@ -10,7 +10,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.base import (
@@ -344,4 +344,6 @@ class OpticalStatusEvent(LedgerMixin, Base):
 
     __table_args__ = ledger_args(
         CheckConstraint("(order_id IS NULL) <> (repair_id IS NULL)", name="one_subject"),
+        # the board's "delivered or cancelled today" and any step-by-day report
+        Index("ix_optical_status_events_step", "to_status", "happened_at"),
     )

@@ -115,8 +115,7 @@ def create_order(ctx: Context, data: OrderInput, request_id: uuid.UUID) -> Order
             id=request_id, code=next_code(tx, OPTICAL_ORDERS.resolve(settings), today),
             patient_id=prepared.patient.id, status="draft", ordered_at=ctx.clock.now(),
         )  # fmt: skip
-        tx.session.add(row)
-        tx.flush()
+        tx.session.add(row)  # written once, whole, by _write's flush (its lines after it: they refer to it)
         _write(tx, row, prepared, today)
         status_log.record(tx, to_status="draft", order_id=row.id, note="Order taken.")
         view = order_view(tx, row)

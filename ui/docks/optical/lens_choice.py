@@ -32,6 +32,7 @@ class LensChoice(QWidget):
         self.catalogue: list[ProductView] = []
         self.lenses: dict[uuid.UUID, ProductView] = {}
         self.powers: tuple[EyeRx | None, EyeRx | None] = (None, None)
+        self.kept: dict[str, str] = {}  # a saved line's other options for the lab, kept as they were
         self.lens = QComboBox()
         self.lens.setObjectName("orderLens")
         self.lens.currentIndexChanged.connect(lambda _i: self._chosen())
@@ -65,6 +66,7 @@ class LensChoice(QWidget):
     def clear(self) -> None:
         self.coating.setCurrentIndex(0)
         self.tint.clear()
+        self.kept = {}
         self.set_powers(None, None)
 
     def set_catalogue(self, found: list[ProductView]) -> None:
@@ -119,10 +121,17 @@ class LensChoice(QWidget):
             self.lens.setCurrentIndex(i)
         return i >= 0
 
+    def restore(self, eye: str, options: dict[str, str]) -> None:
+        """A saved lens line's eye and options (the coating and tint shown, any others kept as they were)."""
+        self.eye.setCurrentIndex(max(self.eye.findData(eye), 0))
+        self.coating.setCurrentText(options.get("coating", ""))
+        self.tint.setText(options.get("tint", ""))
+        self.kept = {k: v for k, v in options.items() if k not in ("coating", "tint")}
+
     def line(self) -> Line | None:
         lens = self.current()
         if lens is None:
             return None
-        options = {"coating": self.coating.currentText().strip(), "tint": self.tint.text().strip()}
+        options = {**self.kept, "coating": self.coating.currentText().strip(), "tint": self.tint.text().strip()}
         return Line(key="lens", product=lens, eye=str(self.eye.currentData()),
                     options={k: v for k, v in options.items() if v})  # fmt: skip

@@ -1,8 +1,9 @@
 """One optical order: its lines and money, the prescription and the fitting measurements, the lab, and the
 status history with who took each step and when; below it, only the steps its state allows:
 
-  Draft: Confirm.  Confirmed: Send to lab (the lab's name and its job number), or, for an order with no
-  spectacle lens (sunglasses, solution), Ready at the counter.  Sent to lab: Back from lab.  Back from lab:
+  Draft: Confirm, or Edit draft (Ctrl+E: the order form filled with it, ``order_edit``).  Confirmed: Send to
+  lab (the lab's name and its job number), or, for an order with no spectacle lens (sunglasses, solution),
+  Ready at the counter.  Sent to lab: Back from lab.  Back from lab:
   QC pass, or QC fail (the reason is required: the lab remakes it from that).  Ready to collect: Deliver.
   Any step before delivery: Cancel (with its reason).
 
@@ -37,6 +38,7 @@ from ui.docks.optical.order_common import (
     totals_html,
     when,
 )
+from ui.docks.optical.order_edit import DraftToEdit, draft_to_edit
 from ui.docks.pharmacy.common import cell, message_of, table
 from ui.qt import (
     QGroupBox,
@@ -63,6 +65,7 @@ ROWS = {"draft": "confirm", "confirmed": "lab", "in_lab": "back", "received": "q
 class OrderDetail(QWidget):
     back = Signal()
     changed = Signal(object)  # the OrderView a step here returned
+    edit = Signal(object)  # a DraftToEdit: the draft read again, for the order form
 
     def __init__(self, session: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -105,7 +108,10 @@ class OrderDetail(QWidget):
         self.messages.add("lab_reference", self.lab_ref, self.lab_error)
         steps = QGroupBox("Next step")
         sbox = QVBoxLayout(steps)
-        self.confirm_button = self._row(sbox, "confirm", [self._button("Confirm order", "confirmOrder", self.confirm)])
+        self.confirm_button = self._button("Confirm order", "confirmOrder", self.confirm)
+        self.edit_button = self._button("Edit draft", "editDraft", self.edit_draft)
+        self.edit_button.setToolTip("Change the draft in the order form: lines, measurements, lab... (Ctrl+E)")
+        self._row(sbox, "confirm", [self.confirm_button, self.edit_button])
         self.send_button = self._button("Send to lab", "sendToLab", self.send)
         self._row(sbox, "lab", [QLabel("Lab"), self.lab_name, QLabel("Job no."), self.lab_ref, self.send_button],
                   self.lab_error)  # fmt: skip
@@ -135,6 +141,7 @@ class OrderDetail(QWidget):
         self.back_to_board = back
         self._layout(back)
         shortcut(self, "Escape", self.back.emit)
+        shortcut(self, "Ctrl+E", lambda: self.edit_draft() if self.edit_button.isVisible() else None)
         shortcut(self, "Ctrl+P", lambda: self.print_card() if self.card_button.isVisible() else None)
         shortcut(self, "Ctrl+Shift+P", lambda: self.print_slip() if self.slip_button.isVisible() else None)
         session.changes.changed.connect(self.on_changes)
@@ -317,6 +324,28 @@ class OrderDetail(QWidget):
     def confirm(self) -> None:
         self._act(orders.confirm_order, label="Confirming...", done="Confirmed: the frame is off the shelf and "
                   "billing has the charges.")  # fmt: skip
+
+    def edit_draft(self) -> None:
+        """The draft read again (it may have moved on another PC) and handed to the order form."""
+        if self.busy or self.view is None or not self.session.can("optical.orders"):
+            return
+        self.busy = True
+        self.messages.clear()
+        self.info.clear()
+        self._buttons()
+        run(self, draft_to_edit, self.session.ctx, self.view.id, done=self._edit_read, failed=self._failed,
+            label="Opening the draft...")  # fmt: skip
+
+    def _edit_read(self, draft: DraftToEdit) -> None:
+        if not isValid(self):
+            return
+        self.busy = False
+        self.set_view(draft.view)
+        if draft.refusal:
+            self.message.setText(draft.refusal)
+            self.message.show()
+            return
+        self.edit.emit(draft)
 
     def send(self) -> None:
         self._act(orders.send_to_lab, self.lab_name.text(), self.lab_ref.text(), label="Sending to the lab...",

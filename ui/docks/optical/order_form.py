@@ -7,7 +7,8 @@ the frame), the promised date and the lab, a discount per line and the running t
 Save draft (Ctrl+S) writes a draft (``orders.create_order``, one request id per form: a double click or a
 retry makes one order); Confirm order (Ctrl+Enter) saves it and confirms it (stock off the shelf, charges for
 billing). A refusal shows in the service's words under the field it names; nothing is lost: Esc goes back to
-the board with the form kept as it is, and only Clear (or a saved order) empties it.
+the board with the form kept as it is, and only Clear (or a saved order) empties it. A saved draft is edited
+in this form too, filled with the draft (``order_edit.DraftEditor``).
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ LENS_LIMIT = 500
 class OrderForm(QWidget):
     saved = Signal(object, str)  # the order saved (an OrderView), and a message for its page ("" for none)
     back = Signal()
+    saved_words = "Saved as draft {code}."
 
     def __init__(self, session: AppSession, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -117,10 +119,12 @@ class OrderForm(QWidget):
         self.clear_button.setObjectName("clearOrder")
         self.clear_button.setToolTip("Start the form again")
         self.clear_button.clicked.connect(lambda _=False: self.reset())
-        back = QPushButton("Back to board")
-        back.setToolTip("The board; the form stays as it is (Esc)")
-        back.clicked.connect(lambda _=False: self.back.emit())
-        self._layout(back)
+        self.back_button = QPushButton("Back to board")
+        self.back_button.setToolTip("The board; the form stays as it is (Esc)")
+        self.back_button.clicked.connect(lambda _=False: self.back.emit())
+        self.title = QLabel("New optical order")
+        self.title.setObjectName("formTitle")
+        self._layout(self.back_button)
         shortcut(self, "Ctrl+S", lambda: self.save(confirm=False))
         shortcut(self, "Ctrl+Return", lambda: self.save(confirm=True))
         shortcut(self, "Ctrl+Enter", lambda: self.save(confirm=True))
@@ -180,10 +184,8 @@ class OrderForm(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setWidget(body)
-        title = QLabel("New optical order")
-        title.setObjectName("formTitle")
         head = QHBoxLayout()
-        head.addWidget(title)
+        head.addWidget(self.title)
         head.addStretch()
         head.addWidget(self.clear_button)
         head.addWidget(back)
@@ -345,11 +347,11 @@ class OrderForm(QWidget):
                     line.options = lens.options
         patient = self.patient.patient
         assert patient is not None
-        outside, mm = self.rx.outside(), self.fitting.text
+        (rx_id, outside), mm = self.rx.choice(), self.fitting.text
         return OrderInput(
             patient_id=patient.id,
             lines=self.lines.inputs(),
-            optical_prescription_id=self.rx.prescription_id() if outside is None else None,
+            optical_prescription_id=rx_id,
             outside_rx=outside,
             right_pd=mm("right_pd"),
             left_pd=mm("left_pd"),
@@ -375,13 +377,17 @@ class OrderForm(QWidget):
             return
         self.busy = True
         self._buttons()
-        run(self, create_order, self.session.ctx, self.data(), self.request_id,
-            done=lambda view: self._created(view, confirm), failed=self._failed,
+        fn, *args = self.writer()
+        run(self, fn, *args, done=lambda view: self._created(view, confirm), failed=self._failed,
             label="Saving the order...")  # fmt: skip
+
+    def writer(self) -> tuple[Any, ...]:
+        """The service call that saves the form, with its arguments: a new draft (``order_edit`` updates one)."""
+        return create_order, self.session.ctx, self.data(), self.request_id
 
     def _created(self, view: OrderView, confirm: bool) -> None:
         if not confirm:
-            self._finish(view, f"Saved as draft {view.code}.")
+            self._finish(view, self.saved_words.format(code=view.code))
             return
         run(self, confirm_order, self.session.ctx, view.id, done=lambda v: self._finish(v, f"{v.code} confirmed."),
             failed=lambda exc: self._finish(view, f"Saved as draft {view.code}, not confirmed: {message_of(exc)}"),

@@ -4,10 +4,17 @@ the binocular PD, and who wrote it). With no valid prescription on file the outs
 order of sunglasses or solution alone needs neither.
 
 ``powers()`` gives each eye's power for the lens list (``lens_fit.makeable_lenses``): the stored prescription's,
-or what has been typed so far (an eye whose values do not read yet is left out until they do)."""
+or what has been typed so far (an eye whose values do not read yet is left out until they do).
+
+A draft made to an outside prescription is edited with that prescription typed back in (``show_outside``): saved
+untouched, the draft keeps the one it has (its id is sent, so nothing is written again); changed, it is a new
+outside prescription (what the form does not show, such as a prism or the acuities, kept as it was)."""
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import replace
+from html import escape
 from typing import Any
 
 from hms_desktop.errors import ValidationError
@@ -37,6 +44,10 @@ class RxPanel(QWidget):
     def __init__(self, messages: Messages, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.stored: EyeRxView | None = None
+        self.base: dict[str, EyeInput] = {}  # an outside prescription's eyes as saved (what is not typed here)
+        self.notes = ""
+        self.origin: tuple[uuid.UUID, OutsideRxInput] | None = None  # a draft's outside prescription, as typed back
+        self.titles = ("", "")  # the title for the stored prescription, and for the draft's outside one
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
         self.title = QLabel("Choose the patient first.")
@@ -113,6 +124,7 @@ class RxPanel(QWidget):
     def show_rx(self, found: EyeRxView | None, patient_chosen: bool = True) -> None:
         """The patient's latest valid prescription (None: none on file), the outside one cleared."""
         self.stored = found
+        self.base, self.notes, self.origin = {}, "", None
         for cell in [*self.cells.values(), self.pd, self.prescriber]:
             cell.clear()
         if found is None:
@@ -126,6 +138,7 @@ class RxPanel(QWidget):
                     self.shown[(eye, c)].setText(text or "")
             extras = [f"PD {found.pd_text}" if found.pd_text else "", found.lens_recommendation]
             self.extra.setText("  ·  ".join(x for x in extras if x))
+        self.titles = (self.title.text(), "")
         self.table.setVisible(found is not None)
         self.extra.setVisible(found is not None and bool(self.extra.text()))
         self.outside_box.setVisible(patient_chosen)
@@ -135,12 +148,43 @@ class RxPanel(QWidget):
         self._toggled(self.outside_box.isChecked())
 
     def _toggled(self, outside: bool) -> None:
+        self.title.setText(self.titles[1] if outside and self.titles[1] else self.titles[0])
         self.editor.setVisible(outside)
         self.table.setVisible(self.stored is not None and not outside)
         self.extra.setVisible(self.stored is not None and not outside and bool(self.extra.text()))
         if outside:
             self.cells["right_sphere"].setFocus()
         self.changed.emit()
+
+    def show_outside(self, saved: EyeRxView, prescriber: str) -> None:
+        """A draft's outside prescription typed back in, to edit (call after ``show_rx``)."""
+        self.titles = (self.titles[0], f"The order's outside prescription <b>{saved.code}</b>, by {escape(prescriber)}"
+                       f", typed in {day_text(saved.examined_on)}")  # fmt: skip
+        self.outside_box.setChecked(True)
+        self._toggled(True)
+        pd = rx.format_pd(saved.pd_mm_tenths).removesuffix(" mm")
+        for eye in ("right", "left"):
+            e: EyeView = getattr(saved, eye)
+            typed = {"sphere": e.sphere_text, "cylinder": e.cylinder_text, "axis": e.axis_text, "add": e.add_text}
+            for name, text in typed.items():
+                self.cells[f"{eye}_{name}"].setText(text)
+            prism = f"{e.prism / 100:.2f}" if e.prism else ""
+            mono = rx.format_pd(e.pd_mm_tenths).removesuffix(" mm")
+            self.base[eye] = EyeInput(**typed, prism=prism, prism_base=e.prism_base or "",
+                                      distance_va=e.distance_va or "", near_va=e.near_va or "", pd=mono)  # fmt: skip
+        self.pd.setText(pd)
+        self.prescriber.setText(prescriber)
+        self.notes = saved.notes
+        found = self.outside()
+        self.origin = (saved.id, found) if found is not None else None
+        self.changed.emit()
+
+    def choice(self) -> tuple[uuid.UUID | None, OutsideRxInput | None]:
+        """What the order is made to: (a stored prescription's id, None) or (None, an outside one typed in)."""
+        outside = self.outside()
+        if outside is not None and self.origin is not None and outside == self.origin[1]:
+            return self.origin[0], None  # the draft's outside prescription untouched: kept, not written again
+        return (self.prescription_id() if outside is None else None), outside
 
     def is_outside(self) -> bool:
         return self.outside_box.isChecked()
@@ -158,10 +202,10 @@ class RxPanel(QWidget):
             return None
 
         def eye(side: str) -> EyeInput:
-            return EyeInput(**{n: self.cells[f"{side}_{n}"].text() for n in TYPED})
+            return replace(self.base.get(side, EyeInput()), **{n: self.cells[f"{side}_{n}"].text() for n in TYPED})
 
         return OutsideRxInput(prescriber=self.prescriber.text(), right=eye("right"), left=eye("left"),
-                              pd=self.pd.text())  # fmt: skip
+                              pd=self.pd.text(), notes=self.notes)  # fmt: skip
 
     def powers(self) -> tuple[EyeRx | None, EyeRx | None]:
         if not self.is_outside():
