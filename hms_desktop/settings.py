@@ -3,16 +3,24 @@
 ``clinic_settings(session)`` is every setting (the defaults with the stored values over them); the services
 that edit settings (``services.admin.hospital``) check ``settings.manage`` and validate; readers here check
 nothing because the service that calls them has checked its own permission.
+
+Both ``current_hospital`` and ``clinic_settings`` are read once per session (a session lives for one
+transaction) and remembered in ``session.info``: a service that reads them several times (an optical order: its
+date, its code series, its tax rules, its view) pays for one read. The memory is dropped whenever the session
+writes a ``hospitals`` or ``hospital_settings`` row (at each flush that holds one, and before a read while such a
+write is still pending), and at the end of every transaction and savepoint, so a transaction that edits settings
+reads its own edits and a rolled-back savepoint leaves nothing remembered.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from copy import deepcopy
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from db.models.hospital import Hospital, HospitalSetting
@@ -42,13 +50,43 @@ class SmtpConfig:
     password: str | None = field(default=None, repr=False)
 
 
+_HOSPITAL = "hms_current_hospital"
+_SETTINGS = "hms_clinic_settings"
+
+
+def _touches_settings(objects: Iterable[object]) -> bool:
+    return any(isinstance(o, (Hospital, HospitalSetting)) for o in objects)
+
+
+def _pending_settings_write(session: Session) -> bool:
+    return _touches_settings(session.new) or _touches_settings(session.dirty) or _touches_settings(session.deleted)
+
+
+@event.listens_for(Session, "before_flush")
+def _forget_on_write(session: Session, _context: object, _instances: object) -> None:
+    if _pending_settings_write(session):
+        session.info.pop(_HOSPITAL, None)
+        session.info.pop(_SETTINGS, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_on_end(session: Session, _transaction: object) -> None:
+    """A savepoint rolled back (or the transaction ended) may take a remembered write with it: read again."""
+    session.info.pop(_HOSPITAL, None)
+    session.info.pop(_SETTINGS, None)
+
+
 def current_hospital(session: Session) -> Hospital:
     """The clinic's hospital row (other services use it for ``hospital_id``)."""
+    found = session.info.get(_HOSPITAL)
+    if isinstance(found, Hospital) and not _pending_settings_write(session):
+        return found
     found = session.scalars(
         select(Hospital).where(Hospital.deleted_at.is_(None)).order_by(Hospital.created_at).limit(1)
     ).first()
     if found is None:
         raise NotFound("The clinic is not set up yet (there is no hospital record).")
+    session.info[_HOSPITAL] = found
     return found
 
 
@@ -72,8 +110,12 @@ def _merged(rows: dict[str, HospitalSetting]) -> dict[str, Any]:
 
 
 def clinic_settings(session: Session) -> dict[str, Any]:
-    """All settings, read inside another service's transaction (that service has checked its own permission)."""
-    return _merged(_setting_rows(session, current_hospital(session).id))
+    """All settings, read inside another service's transaction (that service has checked its own permission).
+    A copy each time: a caller may change what it is given."""
+    known = session.info.get(_SETTINGS)
+    if known is None or _pending_settings_write(session):
+        known = session.info[_SETTINGS] = _merged(_setting_rows(session, current_hospital(session).id))
+    return deepcopy(known)
 
 
 def setting_blob(session: Session, hospital_id: uuid.UUID, key: str) -> bytes | None:
