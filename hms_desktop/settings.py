@@ -8,8 +8,8 @@ Both ``current_hospital`` and ``clinic_settings`` are read once per session (a s
 transaction) and remembered in ``session.info``: a service that reads them several times (an optical order: its
 date, its code series, its tax rules, its view) pays for one read. The memory is dropped whenever the session
 writes a ``hospitals`` or ``hospital_settings`` row (at each flush that holds one, and before a read while such a
-write is still pending), and at the end of every transaction and savepoint, so a transaction that edits settings
-reads its own edits and a rolled-back savepoint leaves nothing remembered.
+write is still pending), and at every rollback, so a transaction that edits settings reads its own edits and a
+rolled-back savepoint leaves nothing of its own remembered.
 """
 
 from __future__ import annotations
@@ -69,9 +69,10 @@ def _forget_on_write(session: Session, _context: object, _instances: object) -> 
         session.info.pop(_SETTINGS, None)
 
 
-@event.listens_for(Session, "after_transaction_end")
-def _forget_on_end(session: Session, _transaction: object) -> None:
-    """A savepoint rolled back (or the transaction ended) may take a remembered write with it: read again."""
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_on_rollback(session: Session, _previous: object) -> None:
+    """A rolled-back savepoint may take a remembered write with it: read again (a service's savepoint also puts
+    back the ``session.info`` it found, ``context.Transaction._leave``, which was right before it began)."""
     session.info.pop(_HOSPITAL, None)
     session.info.pop(_SETTINGS, None)
 
