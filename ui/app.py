@@ -90,14 +90,15 @@ class AppController(QObject):
     def backup_if_due(self, window: MainWindow) -> None:
         """The daily encrypted backup, on the worker once the window is up (not on the start-up path)."""
         from hms_desktop.storage.store import auto_backup, daily_backup_due
-        from ui.worker import run
+        from ui.worker import background
 
         store = self.session.store
         if daily_backup_due(store.paths):
             status = window.statusBar()
             status.showMessage("Making today's backup...")
-            run(
-                None,
+            # the backup finishes even if the window is closed meanwhile; only its message needs the status bar
+            background(
+                status,
                 lambda: auto_backup(store, reason="daily"),
                 done=lambda p: status.showMessage(f"Backup made: {p.name}", 8000),
                 failed=lambda e: status.showMessage(f"Backup failed: {e}", 15000),
