@@ -6,6 +6,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import keyring
 import pytest
@@ -177,3 +178,13 @@ def _screens_follow_no_old_session() -> Iterator[None]:
     module = sys.modules.get("ui.clinic_time")
     if module is not None:
         module.follow(module._Default())
+
+
+@pytest.fixture
+def previews(monkeypatch: pytest.MonkeyPatch) -> list[tuple[bytes, str, Any]]:
+    """The print previews the screens asked for: (pdf, title, page size), no dialog shown (UI tests)."""
+    shown: list[tuple[bytes, str, Any]] = []
+    monkeypatch.setattr(
+        "ui.print_preview.preview_pdf", lambda _parent, pdf, title, size=None: shown.append((pdf, title, size))
+    )
+    return shown

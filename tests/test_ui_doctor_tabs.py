@@ -67,15 +67,6 @@ def answers(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 @pytest.fixture
-def previews(monkeypatch: pytest.MonkeyPatch) -> list[tuple[bytes, str, Any]]:
-    shown: list[tuple[bytes, str, Any]] = []
-    monkeypatch.setattr(
-        "ui.print_preview.preview_pdf", lambda _parent, pdf, title, size=None: shown.append((pdf, title, size))
-    )
-    return shown
-
-
-@pytest.fixture
 def day(system_ctx: Context, make_user: Any) -> ClinicalDay:
     return clinical_day(system_ctx, make_user)
 

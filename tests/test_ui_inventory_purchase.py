@@ -55,15 +55,6 @@ def no_dialogs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return shown
 
 
-@pytest.fixture
-def previews(monkeypatch: pytest.MonkeyPatch) -> list[tuple[bytes, str, Any]]:
-    shown: list[tuple[bytes, str, Any]] = []
-    monkeypatch.setattr(
-        "ui.print_preview.preview_pdf", lambda _parent, pdf, title, size=None: shown.append((pdf, title, size))
-    )
-    return shown
-
-
 def window_as(qtbot: Any, store: Store, tmp_path: Path, email: str, pd: PharmacyDay) -> MainWindow:
     folder = tmp_path / email.split("@", maxsplit=1)[0]
     folder.mkdir()

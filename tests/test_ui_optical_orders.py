@@ -55,16 +55,6 @@ def no_dialogs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 @pytest.fixture
-def previews(monkeypatch: pytest.MonkeyPatch) -> list[tuple[bytes, str, Any]]:
-    """The print previews the screens asked for: (pdf, title, page size), no dialog shown."""
-    shown: list[tuple[bytes, str, Any]] = []
-    monkeypatch.setattr(
-        "ui.print_preview.preview_pdf", lambda _parent, pdf, title, size=None: shown.append((pdf, title, size))
-    )
-    return shown
-
-
-@pytest.fixture
 def od(system_ctx: Context, make_user: Any) -> OpticalDay:
     return optical_day(system_ctx, make_user)
 
