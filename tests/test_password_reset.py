@@ -22,9 +22,26 @@ from tests.smtp_sink import Sink
 NEW_PASSWORD = "Cardamom-Lantern-2027"
 
 
+MAIL = {"smtp_host": "127.0.0.1", "smtp_tls": "none", "smtp_from": "clinic@sunrise.example.in"}
+
+
 @pytest.fixture
-def ctx(system_ctx: Context) -> Context:
+def ctx(system_ctx: Context, sink: Sink) -> Context:
+    """The clinic with its mail server set (the sink's port), at a fixed time."""
+    from hms_desktop.services.admin.hospital import update_settings
+
+    update_settings(system_ctx, {**MAIL, "smtp_port": sink.port})
     return replace(system_ctx, clock=FixedClock(datetime(2026, 11, 28, 9, 0, tzinfo=UTC)))
+
+
+def test_a_clinic_without_email_says_so_and_sends_nothing(system_ctx: Context) -> None:
+    """No mail server set: "Forgot password?" says email is not set up and to ask an administrator, the same
+    for an address with an account and one without, and queues nothing."""
+    for address in (ADMIN_EMAIL, "nobody@sunrise.example.in"):
+        with pytest.raises(ValidationError) as refused:
+            auth.request_password_reset(system_ctx, address)
+        assert refused.value.field == "email" and refused.value.message == auth.NO_MAIL_RESET
+    assert queued(system_ctx) == 0
 
 
 def mailed_code(ctx: Context, sink: Sink) -> str:
@@ -106,15 +123,7 @@ def test_the_app_s_delivery_thread_sends_with_the_clinic_s_settings(system_ctx: 
     from hms_desktop.services.messaging.mail_server import mail_server, start_delivery
 
     assert mail_server(system_ctx) is None  # not set up yet: the queue waits
-    update_settings(
-        system_ctx,
-        {
-            "smtp_host": "127.0.0.1",
-            "smtp_port": sink.port,
-            "smtp_tls": "none",
-            "smtp_from": "clinic@sunrise.example.in",
-        },
-    )
+    update_settings(system_ctx, {**MAIL, "smtp_port": sink.port})
     auth.request_password_reset(system_ctx, ADMIN_EMAIL)
     # as the app does: started before anyone signs in, with the store's anonymous context
     stop = start_delivery(system_ctx.as_actor(Actor.anonymous()), interval=0.2)

@@ -46,8 +46,13 @@ class ResetPasswordDialog(QDialog):
             auth.request_password_reset,
             self.session.base,
             self.email.text(),
-            done=lambda _r: self.info.setText(sent),
+            done=lambda _r: self._sent(sent),
+            failed=lambda e: self.error.setText(error_text(e)),  # no email set up; a PC that syncs
         )
+
+    def _sent(self, sent: str) -> None:
+        self.error.setText("")
+        self.info.setText(sent)
 
     def reset(self) -> None:
         run(

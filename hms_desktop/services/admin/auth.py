@@ -241,6 +241,21 @@ def _no_reset_on_a_synced_pc(tx: Transaction) -> None:
         raise ValidationError("email", SYNCED_RESET)
 
 
+NO_MAIL_RESET = (
+    "This clinic has no email set up, so no code can be sent: ask an administrator to reset your password "
+    "(Admin > Users)."
+)
+
+
+def _no_reset_without_mail(tx: Transaction) -> None:
+    """A code sent to nowhere would sit in the queue while the user waits: say so, for every address alike (the
+    answer tells nothing about which addresses have accounts)."""
+    from hms_desktop.settings import clinic_settings
+
+    if not str(clinic_settings(tx.session).get("smtp_host") or "").strip():
+        raise ValidationError("email", NO_MAIL_RESET)
+
+
 @public
 def request_password_reset(ctx: Context, email: str) -> None:
     """Send a reset code if the address has an active account. The caller learns nothing either way."""
@@ -251,6 +266,7 @@ def request_password_reset(ctx: Context, email: str) -> None:
     code, digest = tokens.new_opaque_token()
     with ctx.transaction() as tx:
         _no_reset_on_a_synced_pc(tx)
+        _no_reset_without_mail(tx)
         now = ctx.clock.now()
         user = tx.session.scalar(select(User).where(User.email == address, User.deleted_at.is_(None)))
         tx.acting_as = Actor(user.id, user.email) if user is not None else Actor(None, address or "(blank)")
