@@ -39,6 +39,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from hms_desktop.context import Actor
+from hms_desktop.security.discounts import percent_text
 from hms_desktop.security.permissions import DEFAULT_ROLES, PRIVILEGED, SUPER_ADMIN
 
 ALL = "*"
@@ -157,7 +158,7 @@ def discount_limit_refusal(actor: Holder, actor_limit: int, role_name: str, befo
     lowering it, or raising it within the editor's own, is allowed. The same rule on every PC and the server."""
     if after <= before or is_super_admin(actor) or after <= actor_limit:
         return None
-    mine, asked = f"{actor_limit / 100:.2f}%", f"{after / 100:.2f}%"
+    mine, asked = percent_text(actor_limit), percent_text(after)
     return f"You can raise a discount limit only up to your own, {mine}; ask a Super Admin to give {role_name} {asked}."
 
 

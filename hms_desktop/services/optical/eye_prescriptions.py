@@ -73,7 +73,8 @@ from hms_desktop.services.optical.eye_prescription_views import (
     view_now,
     view_of,
 )
-from hms_desktop.settings import LOGO_KEY, clinic_settings, current_hospital, setting_blob
+from hms_desktop.services.optical.print_heading import clinic_heading
+from hms_desktop.settings import clinic_settings, current_hospital
 from hms_desktop.validation import clean_text
 
 __all__ = [
@@ -258,16 +259,13 @@ def _print_row(eye: EyeView) -> EyeRxRow:
 
 
 def _print_data(tx: Transaction, view: EyeRxView, orientation: str) -> EyeRxPrintData:
-    hospital = current_hospital(tx.session)
-    place = " ".join(x for x in (hospital.city, hospital.pincode) if x)
-    address = ", ".join(x for x in (hospital.address_line1, hospital.address_line2, place, hospital.state) if x)
-    contact = " | ".join(x for x in (f"Ph: {hospital.phone}" if hospital.phone else "", hospital.email) if x)
+    heading = clinic_heading(tx)
     return EyeRxPrintData(
-        hospital_name=hospital.name,
-        hospital_address=address,
-        hospital_contact=contact,
-        hospital_registration=hospital.licence_number,
-        logo=setting_blob(tx.session, hospital.id, LOGO_KEY),
+        hospital_name=heading.name,
+        hospital_address=heading.address,
+        hospital_contact=heading.contact,
+        hospital_registration=current_hospital(tx.session).licence_number,
+        logo=heading.logo,
         code=view.code,
         patient_name=view.patient_name,
         patient_code=view.patient_code,

@@ -26,7 +26,7 @@ from hms_desktop.services.optical import refraction as rx
 from hms_desktop.services.optical.catalog_rules import LENS_TYPE_LABELS
 from hms_desktop.services.optical.eye_prescription_views import EyeView
 from hms_desktop.services.optical.order_views import OrderLineView, OrderView, money_text, order_row, order_view
-from hms_desktop.services.optical.repair_print import clinic_heading
+from hms_desktop.services.optical.print_heading import clinic_heading
 
 FRAMES = ("frame", "sunglasses")
 SLIP_NOTE = "Bring this slip when you collect your order."

@@ -13,28 +13,17 @@ import uuid
 
 from hms_desktop.audit.trail import record
 from hms_desktop.context import Context, Transaction
-from hms_desktop.printing.optical_data import ClinicHeading, RepairSlipData
+from hms_desktop.printing.optical_data import RepairSlipData
 from hms_desktop.printing.optical_slips import render_repair_slip
 from hms_desktop.security.permissions import requires
+from hms_desktop.services.optical.print_heading import clinic_heading
 from hms_desktop.services.optical.repair_views import RepairView, repair_row, view_of
-from hms_desktop.settings import LOGO_KEY, current_hospital, setting_blob
 
 RISK_NOTE = (
     "Repairs are carried out entirely at the owner's risk. A frame or lens that is old, brittle or already "
     "damaged may break while it is being repaired; the clinic is not liable for such breakage. Please bring this "
     "slip when you collect the item."
 )
-
-
-def clinic_heading(tx: Transaction) -> ClinicHeading:
-    hospital = current_hospital(tx.session)
-    place = " ".join(x for x in (hospital.city, hospital.pincode) if x)
-    address = ", ".join(x for x in (hospital.address_line1, hospital.address_line2, place, hospital.state) if x)
-    contact = " | ".join(x for x in (f"Ph: {hospital.phone}" if hospital.phone else "", hospital.email) if x)
-    return ClinicHeading(
-        name=hospital.name, address=address, contact=contact, gstin=hospital.gstin or "",
-        logo=setting_blob(tx.session, hospital.id, LOGO_KEY),
-    )  # fmt: skip
 
 
 def _approval(view: RepairView) -> str:
